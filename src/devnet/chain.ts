@@ -1,0 +1,106 @@
+import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type ContractConstructorArgs,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  defineChain,
+  encodeDeployData,
+  getAddress,
+  type Hex,
+  http,
+  type PublicClient,
+  type TestClient,
+  type TransactionReceipt,
+} from "viem";
+import { RpcError, TransactionFailedError } from "../internal/errors.ts";
+
+/** Clients for one local chain whose blocks are mined on demand (Anvil with `--no-mining`). */
+export type Devnet = {
+  readonly rpcUrl: string;
+  readonly chain: Chain;
+  readonly publicClient: PublicClient;
+  readonly testClient: TestClient<"anvil">;
+};
+
+export function devnetChain(chainId: number, rpcUrl: string): Chain {
+  return defineChain({
+    id: chainId,
+    name: `devnet-${chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+}
+
+export async function connectDevnet(rpcUrl: string): Promise<Devnet> {
+  const probe = createPublicClient({ transport: http(rpcUrl) });
+  let chainId: number;
+  try {
+    chainId = await probe.getChainId();
+  } catch (error) {
+    throw new RpcError(`no JSON-RPC node answered at ${rpcUrl}`, {
+      hint: "start Anvil (`vigil devnet`) or pass the right --rpc URL",
+      cause: error,
+    });
+  }
+  const chain = devnetChain(chainId, rpcUrl);
+  return {
+    rpcUrl,
+    chain,
+    // No block-number cache: on a devnet blocks come when the builder says, not every 12 s.
+    publicClient: createPublicClient({
+      chain,
+      transport: http(rpcUrl),
+      cacheTime: 0,
+      pollingInterval: 50,
+    }) as PublicClient,
+    testClient: createTestClient({ chain, mode: "anvil", transport: http(rpcUrl) }),
+  };
+}
+
+export type TxRequest = { to?: Address; data?: Hex; value?: bigint; gas?: bigint };
+
+/**
+ * Sends one transaction, mines a block and returns the receipt; throws on revert. For deployment
+ * and set-up before the local builder takes over block production.
+ */
+export async function execAndMine(
+  devnet: Devnet,
+  account: Account,
+  tx: TxRequest,
+): Promise<TransactionReceipt> {
+  const wallet = createWalletClient({ account, chain: devnet.chain, transport: http(devnet.rpcUrl) });
+  const hash = await wallet.sendTransaction({
+    ...tx,
+    to: tx.to ?? null,
+    account,
+    chain: devnet.chain,
+  });
+  await devnet.testClient.mine({ blocks: 1 });
+  const receipt = await devnet.publicClient.getTransactionReceipt({ hash });
+  if (receipt.status !== "success") {
+    throw new TransactionFailedError(`transaction ${hash} reverted`, {
+      details: [`from ${account.address}`, `to ${tx.to ?? "(create)"}`, `block ${receipt.blockNumber}`],
+      hint: "replay it with `cast run` or debug_traceTransaction to see where it failed",
+    });
+  }
+  return receipt;
+}
+
+/** Deploys a contract from its artifact, mines it, and returns its address. */
+export async function deployAndMine<const abi extends Abi>(
+  devnet: Devnet,
+  account: Account,
+  artifact: { abi: abi; bytecode: Hex },
+  args: ContractConstructorArgs<abi>,
+): Promise<Address> {
+  const data = encodeDeployData({ abi: artifact.abi, bytecode: artifact.bytecode, args } as never);
+  const receipt = await execAndMine(devnet, account, { data });
+  if (!receipt.contractAddress) {
+    throw new TransactionFailedError(`deployment ${receipt.transactionHash} created no contract`);
+  }
+  return getAddress(receipt.contractAddress);
+}

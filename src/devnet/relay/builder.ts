@@ -1,0 +1,454 @@
+import { type Address, type Hex, parseTransaction, type TransactionSerialized } from "viem";
+import WebSocket from "ws";
+import { type AnvilInstance, startAnvil } from "../../internal/anvil.ts";
+import { describeError, InputError, RpcError } from "../../internal/errors.ts";
+import type { Logger } from "../../internal/logger.ts";
+import { createRpc } from "../../internal/rpc.ts";
+import {
+  type Bundle,
+  type BundleStore,
+  type BundleTx,
+  bundleHashOf,
+  type CallBundleParams,
+} from "./bundle.ts";
+
+/**
+ * The devnet's only block producer, standing in for a Flashbots-style builder. Each block holds
+ * the eligible bundles first, ordered by what they pay the coinbase (measured by executing them on
+ * a private fork of the chain), then the public mempool in arrival order. A bundle is left out if
+ * one of its transactions fails, or reverts without being listed in `revertingTxHashes`, or
+ * conflicts with a better-paying bundle already placed.
+ *
+ * How a block is made on Anvil (`--no-mining --order fifo`): take the public transactions out of
+ * the pool (`anvil_dropTransaction`), send the chosen bundle transactions, send the public ones
+ * back in their original order, `evm_mine`. Trials run on the fork so that the chain never sees a
+ * block that is later undone.
+ */
+
+type RpcBlock = { number: Hex; hash: Hex; timestamp: Hex; baseFeePerGas?: Hex; transactions: Hex[] };
+type RpcReceipt = {
+  transactionHash: Hex;
+  status: Hex;
+  gasUsed: Hex;
+  effectiveGasPrice: Hex;
+  from: Address;
+  to: Address | null;
+};
+type TxPoolContent = {
+  pending: Record<string, Record<string, { hash: Hex }>>;
+  queued: Record<string, Record<string, { hash: Hex }>>;
+};
+type CallFrame = {
+  from: Address;
+  to?: Address;
+  value?: Hex;
+  type: string;
+  error?: string;
+  revertReason?: string;
+  calls?: CallFrame[];
+};
+
+export type BuiltBlock = {
+  number: bigint;
+  hash: Hex;
+  timestamp: number;
+  /** Bundles placed, in block order. */
+  included: Hex[];
+  /** Eligible bundles left out, with the reason. */
+  rejected: { bundleHash: Hex; reason: string }[];
+  publicTxs: number;
+  /** Public transactions that could not be put back (e.g. nonce taken by a bundle). */
+  droppedPublic: { hash: Hex; reason: string }[];
+  buildMs: number;
+};
+
+export type TrialTx = {
+  hash: Hex;
+  status: "success" | "reverted";
+  gasUsed: bigint;
+  effectiveGasPrice: bigint;
+  from: Address;
+  to: Address | null;
+};
+type Trial =
+  | { ok: true; coinbaseDiff: bigint; txs: TrialTx[]; baseFee: bigint }
+  | { ok: false; reason: string };
+
+export type BuilderOptions = {
+  /** The devnet node the builder mines. */
+  rpcUrl: string;
+  wsUrl: string;
+  store: BundleStore;
+  logger: Logger;
+  /** Fee recipient of built blocks (whose balance measures what a bundle pays). */
+  coinbase: Address;
+  /** Seconds since epoch; injectable for tests. */
+  nowSeconds?: () => number;
+};
+
+export type Builder = {
+  buildBlock(): Promise<BuiltBlock>;
+  callBundle(params: CallBundleParams): Promise<CallBundleResult>;
+  stop(): Promise<void>;
+};
+
+export type CallBundleTxResult = {
+  txHash: Hex;
+  gasUsed: number;
+  gasPrice: string;
+  gasFees: string;
+  fromAddress: Address;
+  toAddress: Address | null;
+  coinbaseDiff: string;
+  ethSentToCoinbase: string;
+  value: Hex;
+  error?: string;
+  revert?: string;
+};
+
+export type CallBundleResult = {
+  bundleGasPrice: string;
+  bundleHash: Hex;
+  coinbaseDiff: string;
+  ethSentToCoinbase: string;
+  gasFees: string;
+  results: CallBundleTxResult[];
+  stateBlockNumber: number;
+  totalGasUsed: number;
+};
+
+/** Serialises async work: trials and block building share one fork and one chain. */
+function createMutex() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+export async function createBuilder(options: BuilderOptions): Promise<Builder> {
+  const { store, logger, coinbase } = options;
+  const chain = createRpc(options.rpcUrl);
+  const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const exclusive = createMutex();
+  const arrival = new Map<Hex, number>();
+  let arrivalSeq = 0;
+
+  await chain.call("anvil_setCoinbase", [coinbase]);
+  const fork: AnvilInstance = await startAnvil({ forkUrl: options.rpcUrl, noMining: true, order: "fifo" });
+  const sim = createRpc(fork.rpcUrl);
+  const socket = await watchArrivals(options.wsUrl, (hash) => {
+    if (!arrival.has(hash)) arrival.set(hash, arrivalSeq++);
+  });
+
+  async function resetFork(block: bigint): Promise<void> {
+    await sim.call("anvil_reset", [{ forking: { jsonRpcUrl: options.rpcUrl, blockNumber: Number(block) } }]);
+    await sim.call("anvil_setCoinbase", [coinbase]);
+  }
+
+  /** Executes bundles in order on the fork in one block at `timestamp`, then undoes it. */
+  async function trial(
+    bundles: readonly Pick<Bundle, "txs" | "revertingTxHashes">[],
+    timestamp: number,
+  ): Promise<Trial> {
+    const snapshot = await sim.call<Hex>("evm_snapshot");
+    try {
+      const before = BigInt(await sim.call<Hex>("eth_getBalance", [coinbase, "latest"]));
+      for (const b of bundles) {
+        for (const tx of b.txs) {
+          try {
+            await sim.call("eth_sendRawTransaction", [tx.raw]);
+          } catch (error) {
+            return { ok: false, reason: `transaction ${tx.hash} refused: ${describeError(error)}` };
+          }
+        }
+      }
+      await sim.call("evm_setNextBlockTimestamp", [timestamp]);
+      await sim.call("evm_mine");
+      const block = await sim.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
+      const receipts = await sim.call<RpcReceipt[]>("eth_getBlockReceipts", [block.number]);
+      const byHash = new Map(receipts.map((r) => [r.transactionHash.toLowerCase(), r]));
+      const txs: TrialTx[] = [];
+      for (const b of bundles) {
+        for (const tx of b.txs) {
+          const r = byHash.get(tx.hash.toLowerCase());
+          if (!r) return { ok: false, reason: `transaction ${tx.hash} could not be included (nonce or gas)` };
+          const status = r.status === "0x1" ? "success" : "reverted";
+          if (status === "reverted" && !b.revertingTxHashes.has(tx.hash.toLowerCase() as Hex)) {
+            return { ok: false, reason: `transaction ${tx.hash} reverted and is not in revertingTxHashes` };
+          }
+          txs.push({
+            hash: tx.hash,
+            status,
+            gasUsed: BigInt(r.gasUsed),
+            effectiveGasPrice: BigInt(r.effectiveGasPrice),
+            from: r.from,
+            to: r.to,
+          });
+        }
+      }
+      const after = BigInt(await sim.call<Hex>("eth_getBalance", [coinbase, "latest"]));
+      return { ok: true, coinbaseDiff: after - before, txs, baseFee: BigInt(block.baseFeePerGas ?? "0x0") };
+    } finally {
+      await sim.call("evm_revert", [snapshot]);
+      await sim.call("anvil_dropAllTransactions");
+    }
+  }
+
+  /** Takes every transaction out of the public pool, in arrival order, keeping raw bytes. */
+  async function takePool(): Promise<{ hash: Hex; raw: Hex }[]> {
+    const taken: { hash: Hex; raw: Hex }[] = [];
+    for (let round = 0; round < 5; round++) {
+      const content = await chain.call<TxPoolContent>("txpool_content");
+      const hashes: Hex[] = [];
+      for (const group of [content.pending, content.queued]) {
+        for (const byNonce of Object.values(group))
+          for (const tx of Object.values(byNonce)) hashes.push(tx.hash);
+      }
+      if (hashes.length === 0) break;
+      const raws = await Promise.all(
+        hashes.map((h) => chain.call<Hex | null>("eth_getRawTransactionByHash", [h])),
+      );
+      await Promise.all(hashes.map((h) => chain.call("anvil_dropTransaction", [h])));
+      hashes.forEach((hash, i) => {
+        const raw = raws[i];
+        if (raw) taken.push({ hash, raw });
+      });
+    }
+    // Arrival order as seen on the node's pending feed; per sender, nonce order always holds.
+    const meta = taken.map((t) => {
+      const parsed = parseTransaction(t.raw as TransactionSerialized);
+      return { ...t, seq: arrival.get(t.hash) ?? Number.MAX_SAFE_INTEGER, nonce: parsed.nonce ?? 0 };
+    });
+    meta.sort((a, b) => a.seq - b.seq || a.nonce - b.nonce);
+    return meta.map(({ hash, raw }) => ({ hash, raw }));
+  }
+
+  async function buildBlock(): Promise<BuiltBlock> {
+    return exclusive(async () => {
+      const started = performance.now();
+      const head = await chain.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
+      const target = BigInt(head.number) + 1n;
+      const timestamp = Math.max(Number(BigInt(head.timestamp)) + 1, now());
+      const eligible = store.eligible(target, timestamp);
+      const included: Bundle[] = [];
+      const rejected: { bundleHash: Hex; reason: string }[] = [];
+
+      if (eligible.length > 0) {
+        await resetFork(BigInt(head.number));
+        const scored: { bundle: Bundle; pays: bigint }[] = [];
+        for (const bundle of eligible) {
+          const t = await trial([bundle], timestamp);
+          if (t.ok) scored.push({ bundle, pays: t.coinbaseDiff });
+          else rejected.push({ bundleHash: bundle.bundleHash, reason: t.reason });
+        }
+        scored.sort((a, b) => (a.pays === b.pays ? a.bundle.seq - b.bundle.seq : a.pays > b.pays ? -1 : 1));
+        const placedTxs = new Set<Hex>();
+        for (const { bundle } of scored) {
+          if (bundle.txs.some((tx) => placedTxs.has(tx.hash))) {
+            rejected.push({
+              bundleHash: bundle.bundleHash,
+              reason: "shares a transaction with a better-paying bundle",
+            });
+            continue;
+          }
+          // The first bundle already passed alone; later ones must pass on top of those placed.
+          const t =
+            included.length === 0 ? ({ ok: true } as const) : await trial([...included, bundle], timestamp);
+          if (t.ok) {
+            included.push(bundle);
+            for (const tx of bundle.txs) placedTxs.add(tx.hash);
+          } else {
+            rejected.push({
+              bundleHash: bundle.bundleHash,
+              reason: `conflicts with a better-paying bundle: ${t.reason}`,
+            });
+          }
+        }
+      }
+
+      const droppedPublic: { hash: Hex; reason: string }[] = [];
+      let publicTxs = 0;
+      if (included.length > 0) {
+        const bundleTxs = included.flatMap((b) => b.txs);
+        const bundleHashes = new Set(bundleTxs.map((t) => t.hash.toLowerCase()));
+        const pool = await takePool();
+        await chain.call("evm_setNextBlockTimestamp", [timestamp]);
+        for (const tx of bundleTxs) await chain.call("eth_sendRawTransaction", [tx.raw]);
+        for (const tx of pool) {
+          if (bundleHashes.has(tx.hash.toLowerCase())) continue;
+          try {
+            await chain.call("eth_sendRawTransaction", [tx.raw]);
+            publicTxs++;
+          } catch (error) {
+            droppedPublic.push({ hash: tx.hash, reason: describeError(error) });
+          }
+        }
+      } else {
+        await chain.call("evm_setNextBlockTimestamp", [timestamp]);
+      }
+      await chain.call("evm_mine");
+      const block = await chain.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
+      if (included.length === 0) publicTxs = block.transactions.length;
+      for (const h of block.transactions) arrival.delete(h);
+      store.prune(target);
+      const built: BuiltBlock = {
+        number: BigInt(block.number),
+        hash: block.hash,
+        timestamp: Number(BigInt(block.timestamp)),
+        included: included.map((b) => b.bundleHash),
+        rejected,
+        publicTxs,
+        droppedPublic,
+        buildMs: Math.round(performance.now() - started),
+      };
+      logger.info(
+        {
+          block: Number(built.number),
+          bundles_included: built.included.length,
+          bundles_rejected: rejected.length,
+          public_txs: publicTxs,
+          dropped_public: droppedPublic.length,
+          build_ms: built.buildMs,
+        },
+        "Built block",
+      );
+      for (const r of rejected)
+        logger.info({ bundle_hash: r.bundleHash, reason: r.reason }, "Left bundle out of block");
+      for (const d of droppedPublic)
+        logger.warn({ tx_hash: d.hash, reason: d.reason }, "Dropped public transaction");
+      return built;
+    });
+  }
+
+  async function callBundle(params: CallBundleParams): Promise<CallBundleResult> {
+    return exclusive(async () => {
+      const head = await chain.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
+      const headNumber = BigInt(head.number);
+      const stateBlock = params.stateBlock === "latest" ? headNumber : params.stateBlock;
+      if (stateBlock > headNumber)
+        throw new InputError(`stateBlockNumber ${stateBlock} is ahead of the head ${headNumber}`);
+      await resetFork(stateBlock);
+      const parent = await sim.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
+      const timestamp = params.timestamp ?? Math.max(Number(BigInt(parent.timestamp)) + 1, now());
+      const everyRevertAllowed = new Set(params.txs.map((t) => t.hash.toLowerCase() as Hex));
+      const t = await executeForReport(params.txs, everyRevertAllowed, timestamp);
+      return t;
+    });
+  }
+
+  /** Like `trial`, but keeps going through reverts and reports per-transaction results. */
+  async function executeForReport(
+    txs: readonly BundleTx[],
+    allow: ReadonlySet<Hex>,
+    timestamp: number,
+  ): Promise<CallBundleResult> {
+    const snapshot = await sim.call<Hex>("evm_snapshot");
+    try {
+      for (const tx of txs) {
+        try {
+          await sim.call("eth_sendRawTransaction", [tx.raw]);
+        } catch (error) {
+          throw new InputError(`transaction ${tx.hash} is invalid at this state: ${describeError(error)}`);
+        }
+      }
+      await sim.call("evm_setNextBlockTimestamp", [timestamp]);
+      await sim.call("evm_mine");
+      const block = await sim.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
+      const baseFee = BigInt(block.baseFeePerGas ?? "0x0");
+      const receipts = await sim.call<RpcReceipt[]>("eth_getBlockReceipts", [block.number]);
+      const byHash = new Map(receipts.map((r) => [r.transactionHash.toLowerCase(), r]));
+      const results: CallBundleTxResult[] = [];
+      let totalFees = 0n;
+      let totalSent = 0n;
+      let totalGas = 0;
+      for (const tx of txs) {
+        const r = byHash.get(tx.hash.toLowerCase());
+        if (!r) throw new InputError(`transaction ${tx.hash} could not be included (nonce or gas)`);
+        const gasUsed = BigInt(r.gasUsed);
+        const price = BigInt(r.effectiveGasPrice);
+        const gasFees = gasUsed * (price - baseFee);
+        const trace = await sim.call<CallFrame>("debug_traceTransaction", [
+          tx.hash,
+          { tracer: "callTracer" },
+        ]);
+        const sent = valueTo(trace, coinbase);
+        totalFees += gasFees;
+        totalSent += sent;
+        totalGas += Number(gasUsed);
+        const parsed = parseTransaction(tx.raw as TransactionSerialized);
+        const result: CallBundleTxResult = {
+          txHash: tx.hash,
+          gasUsed: Number(gasUsed),
+          gasPrice: price.toString(),
+          gasFees: gasFees.toString(),
+          fromAddress: r.from,
+          toAddress: r.to,
+          coinbaseDiff: (gasFees + sent).toString(),
+          ethSentToCoinbase: sent.toString(),
+          value: `0x${(parsed.value ?? 0n).toString(16)}`,
+        };
+        if (r.status !== "0x1") {
+          result.revert = trace.revertReason ?? trace.error ?? "execution reverted";
+          if (!allow.has(tx.hash.toLowerCase() as Hex)) result.error = "execution reverted";
+        }
+        results.push(result);
+      }
+      const coinbaseDiff = totalFees + totalSent;
+      return {
+        bundleGasPrice: (totalGas > 0 ? coinbaseDiff / BigInt(totalGas) : 0n).toString(),
+        bundleHash: bundleHashOf(txs.map((t) => t.hash)),
+        coinbaseDiff: coinbaseDiff.toString(),
+        ethSentToCoinbase: totalSent.toString(),
+        gasFees: totalFees.toString(),
+        results,
+        stateBlockNumber: Number(BigInt(block.number) - 1n),
+        totalGasUsed: totalGas,
+      };
+    } finally {
+      await sim.call("evm_revert", [snapshot]);
+      await sim.call("anvil_dropAllTransactions");
+    }
+  }
+
+  return {
+    buildBlock,
+    callBundle,
+    async stop() {
+      socket.close();
+      await fork.stop();
+    },
+  };
+}
+
+/** Sum of ETH moved to `to` by any successful frame of a call tree. */
+function valueTo(frame: CallFrame, to: Address): bigint {
+  let sum = 0n;
+  const walk = (f: CallFrame) => {
+    if (f.error) return;
+    if (f.to?.toLowerCase() === to.toLowerCase() && f.value) sum += BigInt(f.value);
+    for (const c of f.calls ?? []) walk(c);
+  };
+  for (const c of frame.calls ?? []) walk(c);
+  return sum;
+}
+
+/** Subscribes to the node's pending-transaction hashes to learn arrival order. */
+async function watchArrivals(wsUrl: string, onHash: (hash: Hex) => void): Promise<WebSocket> {
+  const socket = new WebSocket(wsUrl);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", (e) => reject(new RpcError(`could not open ${wsUrl}`, { cause: e })));
+  });
+  socket.on("message", (data) => {
+    const msg = JSON.parse(String(data)) as { method?: string; params?: { result?: unknown } };
+    if (msg.method === "eth_subscription" && typeof msg.params?.result === "string")
+      onHash(msg.params.result as Hex);
+  });
+  socket.on("error", () => undefined);
+  socket.send(
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newPendingTransactions"] }),
+  );
+  return socket;
+}
