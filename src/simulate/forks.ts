@@ -1,0 +1,150 @@
+import { type AnvilInstance, startAnvil } from "../internal/anvil.ts";
+import { describeError } from "../internal/errors.ts";
+import type { Logger } from "../internal/logger.ts";
+import { createRpc, type Rpc } from "../internal/rpc.ts";
+
+/**
+ * A pool of Anvil forks of the upstream node, kept at the upstream head. A fork is reset
+ * (`anvil_reset`) to each new head while idle, or as soon as it is released if busy; `acquire`
+ * hands out an idle fork that is at the newest head known, waiting for a reset to finish if
+ * needed. Forks fetch state lazily from upstream, so keeping the same processes (rather than
+ * starting new ones) keeps their caches warm.
+ */
+export type Fork = {
+  readonly id: number;
+  readonly rpc: Rpc;
+  readonly url: string;
+  /** Block the fork's state is at. */
+  head: bigint;
+};
+
+export type ForkPool = {
+  /** Resolves with an idle fork at the newest head; call `release` when done. */
+  acquire(signal?: AbortSignal): Promise<Fork>;
+  release(fork: Fork): void;
+  /** Tells the pool about a new upstream head. */
+  advance(head: bigint): void;
+  health(): {
+    forks: number;
+    idle: number;
+    atHead: number;
+    head: bigint;
+    resets: number;
+    resetFailures: number;
+  };
+  stop(): Promise<void>;
+};
+
+type Slot = { fork: Fork; anvil: AnvilInstance; busy: boolean; resetting: Promise<void> | undefined };
+
+export async function createForkPool(options: {
+  upstreamUrl: string;
+  size: number;
+  logger: Logger;
+  timeoutMs?: number;
+  /** Fork at this block instead of the upstream head (post-mortems). */
+  atBlock?: bigint;
+}): Promise<ForkPool> {
+  const { logger } = options;
+  const upstream = createRpc(options.upstreamUrl);
+  let head = options.atBlock ?? BigInt(await upstream.call<string>("eth_blockNumber"));
+  let resets = 0;
+  let resetFailures = 0;
+  let stopped = false;
+  const waiters: (() => void)[] = [];
+
+  // Start in parallel; if any fails, stop the ones that started (no orphans).
+  const started = await Promise.allSettled(
+    Array.from({ length: options.size }, (_, id) =>
+      startAnvil({ forkUrl: options.upstreamUrl, forkBlockNumber: head, noMining: true }).then(
+        (anvil): Slot => {
+          const fork: Fork = {
+            id,
+            rpc: createRpc(anvil.rpcUrl, { timeoutMs: options.timeoutMs ?? 10_000 }),
+            url: anvil.rpcUrl,
+            head,
+          };
+          return { fork, anvil, busy: false, resetting: undefined };
+        },
+      ),
+    ),
+  );
+  const slots = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await Promise.allSettled(slots.map((s) => s.anvil.stop()));
+    throw failed.reason;
+  }
+  logger.info({ forks: slots.length, head: Number(head) }, "Started fork pool");
+
+  function wake() {
+    const w = waiters.splice(0);
+    for (const resolve of w) resolve();
+  }
+
+  function reset(slot: Slot): void {
+    if (slot.resetting || slot.busy || stopped || slot.fork.head === head) return;
+    const target = head;
+    slot.resetting = (async () => {
+      try {
+        await slot.fork.rpc.call("anvil_reset", [
+          { forking: { jsonRpcUrl: options.upstreamUrl, blockNumber: Number(target) } },
+        ]);
+        slot.fork.head = target;
+        resets++;
+      } catch (error) {
+        resetFailures++;
+        if (!stopped) logger.warn({ fork: slot.fork.id, err: describeError(error) }, "Failed to reset fork");
+      } finally {
+        slot.resetting = undefined;
+        wake();
+        // A newer head may have arrived during the reset.
+        if (slot.fork.head !== head) reset(slot);
+      }
+    })();
+  }
+
+  return {
+    async acquire(signal) {
+      for (;;) {
+        if (stopped) throw new Error("fork pool stopped");
+        signal?.throwIfAborted();
+        const ready = slots.find((s) => !s.busy && !s.resetting && s.fork.head === head);
+        if (ready) {
+          ready.busy = true;
+          return ready.fork;
+        }
+        for (const s of slots) reset(s);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+    release(fork) {
+      const slot = slots[fork.id];
+      if (!slot) return;
+      slot.busy = false;
+      reset(slot);
+      wake();
+    },
+    advance(newHead) {
+      if (newHead <= head) return;
+      head = newHead;
+      for (const s of slots) reset(s);
+    },
+    health() {
+      return {
+        forks: slots.length,
+        idle: slots.filter((s) => !s.busy && !s.resetting).length,
+        atHead: slots.filter((s) => s.fork.head === head).length,
+        head,
+        resets,
+        resetFailures,
+      };
+    },
+    async stop() {
+      stopped = true;
+      wake();
+      await Promise.allSettled(slots.map((s) => s.resetting));
+      await Promise.allSettled(slots.map((s) => s.anvil.stop()));
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Address, Hex } from "viem";
+
+/** One log emitted inside a call frame (callTracer `withLog`). */
+export type TraceLog = {
+  address: Address;
+  topics: Hex[];
+  data: Hex;
+  /** Index among the frame's children at which the log was emitted. */
+  position: number;
+};
+
+/** One frame of the call tree, as Geth's/Anvil's callTracer reports it (fields normalised). */
+export type CallFrame = {
+  /** Path from the root, e.g. [] for the root, [0, 2] for the third child of the first child. */
+  path: number[];
+  type: "CALL" | "STATICCALL" | "DELEGATECALL" | "CALLCODE" | "CREATE" | "CREATE2" | "SELFDESTRUCT" | string;
+  from: Address;
+  /** Created address for CREATE/CREATE2. */
+  to: Address;
+  input: Hex;
+  output: Hex;
+  value: bigint;
+  gasUsed: bigint;
+  /** Set when the frame reverted or failed. */
+  error: string | undefined;
+  revertReason: string | undefined;
+  logs: TraceLog[];
+  calls: CallFrame[];
+};
+
+/** Storage/balance/nonce/code of one account before or after (prestateTracer diffMode). */
+export type AccountState = {
+  balance?: bigint;
+  nonce?: number;
+  code?: Hex;
+  storage?: Record<Hex, Hex>;
+};
+
+export type StateDiff = { pre: Record<Address, AccountState>; post: Record<Address, AccountState> };
+
+/** The next-block context a pending transaction is simulated in. */
+export type BlockContext = {
+  number: bigint;
+  timestamp: bigint;
+  baseFeePerGas: bigint | null;
+  parentHash: Hex;
+};
+
+/** A view call made during the transaction, with what it returned then and before the transaction. */
+export type ReadReference = {
+  /** Frame path of the read inside the trace. */
+  path: number[];
+  /** The protected contract on whose behalf (inside whose call subtree) the read happened. */
+  protectedContext: Address;
+  to: Address;
+  input: Hex;
+  /** What the read returned during the transaction. */
+  during: Hex;
+  /** What the same call returns on the state before the transaction (undefined if it failed). */
+  before: Hex | undefined;
+};
+
+/** A token balance before the transaction. */
+export type BalanceReference = { token: Address; holder: Address; before: bigint };
+
+/** Reserves of a Uniswap-V2-style pool (an emitter of `Sync`) before the transaction. */
+export type ReserveReference = { pool: Address; reserve0: bigint; reserve1: bigint };
+
+export type Simulation = {
+  txHash: Hex;
+  context: BlockContext;
+  success: boolean;
+  error: string | undefined;
+  gasUsed: bigint;
+  root: CallFrame;
+  stateDiff: StateDiff;
+  references: {
+    reads: ReadReference[];
+    balances: BalanceReference[];
+    reserves: ReserveReference[];
+  };
+  /** The protected addresses this simulation was enriched for. */
+  protectedAddresses: Address[];
+  durationMs: number;
+};
