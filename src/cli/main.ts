@@ -1,6 +1,10 @@
 import { Command } from "commander";
 import { VigilError } from "../internal/errors.ts";
 import { registerDevnet } from "./devnet.ts";
+import { registerDrill } from "./drill.ts";
+import { registerRun } from "./run.ts";
+import { registerSimulate } from "./simulate.ts";
+import { registerVerifyRecords } from "./verify-records.ts";
 
 const program = new Command()
   .name("vigil")
@@ -9,7 +13,11 @@ const program = new Command()
   )
   .showHelpAfterError();
 
+registerDrill(program);
+registerRun(program);
+registerSimulate(program);
 registerDevnet(program);
+registerVerifyRecords(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,3 +1,4 @@
+import { type Hex, toHex } from "viem";
 import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 
 /**
@@ -36,4 +37,11 @@ export function anvilAccount(index: number): HDAccount {
 
 export function devnetAccount(role: DevnetRole): HDAccount {
   return anvilAccount(DEVNET_ROLES[role]);
+}
+
+/** The private key of a devnet role (public dev key: for the drill and tests only). */
+export function devnetPrivateKey(role: DevnetRole): Hex {
+  const key = devnetAccount(role).getHdKey().privateKey;
+  if (!key) throw new Error(`no private key for ${role}`);
+  return toHex(key);
 }

@@ -24,7 +24,17 @@ export type Devnet = {
   readonly chain: Chain;
   readonly publicClient: PublicClient;
   readonly testClient: TestClient<"anvil">;
+  /**
+   * Who makes blocks: "manual" = this code mines after each transaction (deployment, tests);
+   * "external" = a block producer runs (the local relay's timer, or a real chain): wait for it.
+   */
+  readonly blocks: "manual" | "external";
 };
+
+/** The same devnet, for when a block producer is running: transactions wait to be mined. */
+export function withExternalBlocks(devnet: Devnet): Devnet {
+  return { ...devnet, blocks: "external" };
+}
 
 export function devnetChain(chainId: number, rpcUrl: string): Chain {
   return defineChain({
@@ -58,6 +68,7 @@ export async function connectDevnet(rpcUrl: string): Promise<Devnet> {
       pollingInterval: 50,
     }) as PublicClient,
     testClient: createTestClient({ chain, mode: "anvil", transport: http(rpcUrl) }),
+    blocks: "manual",
   };
 }
 
@@ -79,8 +90,17 @@ export async function execAndMine(
     account,
     chain: devnet.chain,
   });
-  await devnet.testClient.mine({ blocks: 1 });
-  const receipt = await devnet.publicClient.getTransactionReceipt({ hash });
+  let receipt: TransactionReceipt;
+  if (devnet.blocks === "manual") {
+    await devnet.testClient.mine({ blocks: 1 });
+    receipt = await devnet.publicClient.getTransactionReceipt({ hash });
+  } else {
+    receipt = await devnet.publicClient.waitForTransactionReceipt({
+      hash,
+      pollingInterval: 50,
+      timeout: 120_000,
+    });
+  }
   if (receipt.status !== "success") {
     throw new TransactionFailedError(`transaction ${hash} reverted`, {
       details: [`from ${account.address}`, `to ${tx.to ?? "(create)"}`, `block ${receipt.blockNumber}`],

@@ -12,6 +12,8 @@ export type RunningDevnet = {
   readonly relayUrl: string;
   /** Builds the next block now (useful with blockTimeMs 0). */
   buildBlock: Awaited<ReturnType<typeof startRelay>>["buildBlock"];
+  /** Resolves with the next block the relay builds. */
+  nextBlock: Awaited<ReturnType<typeof startRelay>>["nextBlock"];
   stop(): Promise<void>;
 };
 
@@ -53,6 +55,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<RunningD
       deployment,
       relayUrl: relay.url,
       buildBlock: relay.buildBlock,
+      nextBlock: relay.nextBlock,
       async stop() {
         await relay.stop();
         await anvil.stop();

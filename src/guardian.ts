@@ -1,0 +1,468 @@
+import { type Address, getAddress, type Hex, keccak256, type LocalAccount, toHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { extractFeatures } from "./features/extract.ts";
+import type { Features } from "./features/types.ts";
+import { configVersion, type ResolvedConfig } from "./internal/config.ts";
+import { describeError } from "./internal/errors.ts";
+import type { Logger } from "./internal/logger.ts";
+import { createRpc } from "./internal/rpc.ts";
+import { createAlerter } from "./record/alerts.ts";
+import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
+import { createResponder, type Outcome, type ResponseEvent } from "./respond/responder.ts";
+import { createScorer } from "./score/scorer.ts";
+import type { Model, Verdict } from "./score/types.ts";
+import { createForkPool } from "./simulate/forks.ts";
+import { nextBlockContext, simulateTx } from "./simulate/simulate.ts";
+import type { Simulation } from "./simulate/types.ts";
+import { createMempoolSource } from "./source/source.ts";
+import type { Head, PendingTx } from "./source/types.ts";
+
+/**
+ * The daemon: the only module that knows every stage. Data flows one way:
+ * source -> prefilter -> simulator -> features -> scorer -> responder -> record.
+ */
+
+export const CODE_VERSION = "vigil-0.1.0";
+
+/** Milestones of one transaction, ms since the source first saw it. */
+export type Timings = {
+  seenAt: number;
+  simulatedMs?: number;
+  scoredMs?: number;
+  bundleSentMs?: number;
+  resolvedMs?: number;
+};
+
+export type Decided = {
+  tx: PendingTx;
+  verdict: Verdict;
+  features: Features;
+  simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs"> & { block: bigint };
+  targets: Address[];
+  incidentId: Hex | undefined;
+  timings: Timings;
+};
+
+export type Resolved = {
+  incidentId: Hex;
+  tx: PendingTx;
+  outcome: IncidentOutcome;
+  includedBlock?: bigint;
+  timings: Timings;
+};
+
+export type GuardianOptions = {
+  config: ResolvedConfig;
+  /** The sentinel's key, already loaded from the environment or keystore (never logged). */
+  sentinelKey: Hex;
+  relayAuthKey?: Hex;
+  logger: Logger;
+  /** Decide and record, send nothing (also set by `response.mode: "shadow"`). */
+  shadow?: boolean;
+  model?: Model;
+};
+
+export type RunningGuardian = {
+  onDecision(fn: (d: Decided) => void): void;
+  onResolved(fn: (r: Resolved) => void): void;
+  /** Every step of a response (proof, bundles, resolution), for drills and tests. */
+  onResponse(fn: (incidentId: Hex, e: ResponseEvent) => void): void;
+  stats(): {
+    screened: number;
+    skipped: number;
+    failed: number;
+    incidents: number;
+    source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
+  };
+  stop(): Promise<void>;
+};
+
+export function incidentIdFor(chainId: number, txHash: Hex): Hex {
+  // Deterministic, so two replicas seeing the same attack pause under the same incident id.
+  return keccak256(toHex(`vigil:${chainId}:${txHash.toLowerCase()}`));
+}
+
+export async function startGuardian(options: GuardianOptions): Promise<RunningGuardian> {
+  const { config, logger } = options;
+  const shadow = options.shadow === true || config.response.mode === "shadow";
+  const protectedAddresses = config.targets.map((t) => t.address);
+  const sentinel: LocalAccount = privateKeyToAccount(options.sentinelKey);
+  const upstream = createRpc(config.chain.rpcUrl);
+  const scorer = createScorer({
+    alertThreshold: config.detection.alertThreshold,
+    pauseThreshold: config.detection.pauseThreshold,
+    ...(options.model ? { model: options.model } : {}),
+  });
+  const versions = { code: CODE_VERSION, config: configVersion(config), model: scorer.version };
+  const decisionListeners: ((d: Decided) => void)[] = [];
+  const resolvedListeners: ((r: Resolved) => void)[] = [];
+  const responseListeners: ((incidentId: Hex, e: ResponseEvent) => void)[] = [];
+  const counters = { screened: 0, skipped: 0, failed: 0, incidents: 0 };
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  };
+
+  try {
+    const record = await createIncidentLog(config.record.path);
+    cleanups.push(() => record.close());
+    const alerter = createAlerter({ webhooks: config.alerts.webhooks, logger });
+    cleanups.push(() => Promise.race([alerter.flush(), new Promise<void>((r) => setTimeout(r, 3000))]));
+
+    const forks = await createForkPool({
+      upstreamUrl: config.chain.rpcUrl,
+      size: config.simulator.forks,
+      logger,
+      timeoutMs: config.simulator.timeoutMs,
+    });
+    cleanups.push(() => forks.stop());
+
+    const responder = createResponder({
+      upstream,
+      chainId: config.chain.chainId,
+      guardian: config.guardian,
+      sentinel,
+      relays: config.relays.map((r, i) => ({ url: r.url, name: r.name ?? `relay-${i}` })),
+      relayAuthKey: options.relayAuthKey,
+      blocksAhead: config.response.blocksAhead,
+      fees: {
+        tipMarginGwei: config.response.tipMarginGwei,
+        maxPriorityFeeGwei: config.response.maxPriorityFeeGwei,
+      },
+      publicFallback: config.response.publicFallback,
+      withFork: async (fn) => {
+        const fork = await forks.acquire();
+        try {
+          return await fn(fork.rpc);
+        } finally {
+          forks.release(fork);
+        }
+      },
+      logger,
+    });
+    cleanups.push(() => responder.stop());
+
+    const source = createMempoolSource({
+      wsUrl: config.chain.wsUrl,
+      httpUrl: config.chain.rpcUrl,
+      logger,
+      queueCapacity: config.queue.capacity,
+    });
+    source.onHead((head) => {
+      forks.advance(head.number);
+      responder.onHead(head);
+    });
+    await source.start();
+    cleanups.push(() => source.stop());
+
+    const sentinelAddress = getAddress(sentinel.address);
+    /** Cheap checks before simulating: what cannot call into a protocol is not simulated. */
+    const skip = (tx: PendingTx): boolean =>
+      (tx.to !== null && tx.input === "0x") || getAddress(tx.from) === sentinelAddress;
+
+    async function currentHead(): Promise<Head> {
+      const h = source.latestHead();
+      if (h) return h;
+      const b = await upstream.call<{ number: Hex; hash: Hex; timestamp: Hex; baseFeePerGas?: Hex }>(
+        "eth_getBlockByNumber",
+        ["latest", false],
+      );
+      return {
+        number: BigInt(b.number),
+        hash: b.hash,
+        timestamp: BigInt(b.timestamp),
+        baseFeePerGas: b.baseFeePerGas ? BigInt(b.baseFeePerGas) : null,
+        seenAt: performance.timeOrigin + performance.now(),
+      };
+    }
+
+    const now = () => performance.timeOrigin + performance.now();
+
+    async function handle(tx: PendingTx): Promise<void> {
+      if (skip(tx)) {
+        counters.skipped++;
+        return;
+      }
+      const timings: Timings = { seenAt: tx.seenAt };
+      const head = await currentHead();
+      const context = nextBlockContext(head);
+      const fork = await forks.acquire();
+      let sim: Simulation;
+      try {
+        sim = await simulateTx(fork, tx, context, {
+          protectedAddresses,
+          gasCap: BigInt(config.simulator.gasLimit),
+        });
+      } finally {
+        forks.release(fork);
+      }
+      timings.simulatedMs = now() - tx.seenAt;
+      const features = extractFeatures(sim, tx.from);
+      const verdict = scorer.score(features);
+      timings.scoredMs = now() - tx.seenAt;
+      counters.screened++;
+      const targets = affectedTargets(sim, protectedAddresses);
+      const incidentId =
+        verdict.decision === "ignore" ? undefined : incidentIdFor(config.chain.chainId, tx.hash);
+      const decided: Decided = {
+        tx,
+        verdict,
+        features,
+        simulation: {
+          success: sim.success,
+          error: sim.error,
+          gasUsed: sim.gasUsed,
+          durationMs: sim.durationMs,
+          block: context.number,
+        },
+        targets,
+        incidentId,
+        timings,
+      };
+      for (const fn of decisionListeners) fn(decided);
+      if (!incidentId) return;
+
+      counters.incidents++;
+      const level = verdict.decision === "pause" ? "warn" : "info";
+      logger[level](
+        {
+          incident: incidentId,
+          tx: tx.hash,
+          score: Number(verdict.score.toFixed(3)),
+          decision: verdict.decision,
+          reasons: verdict.reasons.map((r) => r.rule),
+        },
+        verdict.decision === "pause" ? "Detected attack" : "Raised alert",
+      );
+      await record.append({
+        kind: "opened",
+        incidentId,
+        at: Date.now(),
+        decision: verdict.decision === "pause" ? "pause" : "alert",
+        score: verdict.score,
+        reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
+        tx: { hash: tx.hash, from: tx.from, to: tx.to, nonce: tx.nonce },
+        targets,
+        simulation: {
+          ...decided.simulation,
+          evidence: verdict.reasons.flatMap((r) => r.evidence.slice(0, 3)),
+        },
+        features: { ...features.vector },
+        versions,
+        timings: { ...timings },
+      });
+      alerter.notify({
+        incidentId,
+        severity: verdict.decision === "pause" ? "pause" : "alert",
+        title:
+          verdict.decision === "pause"
+            ? `Attack on ${targets.join(", ")}: pausing`
+            : `Suspicious transaction touching ${targets.join(", ")}`,
+        score: verdict.score,
+        reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
+        txHash: tx.hash,
+        targets,
+        recordPath: config.record.path,
+        at: Date.now(),
+      });
+
+      let outcome: IncidentOutcome;
+      let includedBlock: bigint | undefined;
+      if (verdict.decision !== "pause") return;
+      if (shadow) {
+        outcome = "shadow";
+      } else {
+        const onEvent = (e: ResponseEvent) => {
+          for (const fn of responseListeners) fn(incidentId, e);
+          if (e.kind === "bundle") {
+            if (timings.bundleSentMs === undefined && !e.error) timings.bundleSentMs = e.at - tx.seenAt;
+            void record.append({
+              kind: "bundle",
+              incidentId,
+              at: Date.now(),
+              relay: e.relay,
+              targetBlock: e.targetBlock.toString(),
+              pauseTxHash: e.pauseTxHash,
+              ...(e.bundleHash ? { bundleHash: e.bundleHash } : {}),
+              ...(e.error ? { error: e.error } : {}),
+            });
+          } else if (e.kind === "proof" && !e.proof.works) {
+            void record.append({
+              kind: "note",
+              incidentId,
+              at: Date.now(),
+              message: `pause not sent: ${e.proof.reason}`,
+            });
+          } else if (e.kind === "resolved" && e.includedBlock !== undefined) {
+            includedBlock = e.includedBlock;
+          }
+        };
+        const result: Outcome = await responder.respond(
+          { incidentId, attack: tx, targets, context },
+          onEvent,
+        );
+        outcome = result;
+      }
+      timings.resolvedMs = now() - tx.seenAt;
+      await record.append({
+        kind: "resolved",
+        incidentId,
+        at: Date.now(),
+        outcome,
+        ...(includedBlock !== undefined ? { includedBlock: includedBlock.toString() } : {}),
+        timings: { ...timings },
+      });
+      alerter.notify({
+        incidentId,
+        severity: "pause",
+        title: `Incident ${outcome}`,
+        score: verdict.score,
+        reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
+        txHash: tx.hash,
+        targets,
+        outcome,
+        recordPath: config.record.path,
+        at: Date.now(),
+      });
+      for (const fn of resolvedListeners) {
+        fn({ incidentId, tx, outcome, ...(includedBlock !== undefined ? { includedBlock } : {}), timings });
+      }
+    }
+
+    const abort = new AbortController();
+    const workers = Array.from({ length: config.simulator.forks }, async () => {
+      for (;;) {
+        const tx = await source.next(abort.signal);
+        if (!tx) return;
+        try {
+          await handle(tx);
+        } catch (error) {
+          counters.failed++;
+          logger.error({ tx: tx.hash, err: describeError(error) }, "Failed to screen transaction");
+        }
+      }
+    });
+    // Stop order: no new work, then let in-flight responses finish or be cut by their stops.
+    cleanups.push(async () => {
+      abort.abort();
+      await Promise.race([Promise.allSettled(workers), new Promise((r) => setTimeout(r, 5000))]);
+    });
+    logger.info(
+      {
+        targets: protectedAddresses.length,
+        forks: config.simulator.forks,
+        shadow,
+        sentinel: sentinelAddress,
+        relays: config.relays.length,
+      },
+      "Started guardian",
+    );
+
+    return {
+      onDecision: (fn) => decisionListeners.push(fn),
+      onResolved: (fn) => resolvedListeners.push(fn),
+      onResponse: (fn) => responseListeners.push(fn),
+      stats: () => ({ ...counters, source: source.stats() }),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Protected contracts the transaction reached: ran their code, moved their tokens, or read for them. */
+function affectedTargets(sim: Simulation, protectedAddresses: readonly Address[]): Address[] {
+  const hit = new Set<Address>();
+  const prot = new Set(protectedAddresses);
+  const visit = (f: Simulation["root"]) => {
+    if (prot.has(f.to)) hit.add(f.to);
+    for (const c of f.calls) visit(c);
+  };
+  visit(sim.root);
+  for (const b of sim.references.balances) if (prot.has(b.holder)) hit.add(b.holder);
+  for (const r of sim.references.reads) hit.add(r.protectedContext);
+  return hit.size > 0 ? [...hit] : [...protectedAddresses];
+}
+
+export type Explained = {
+  tx: PendingTx;
+  verdict: Verdict;
+  features: Features;
+  simulation: Simulation;
+  targets: Address[];
+  /** Block whose state the transaction ran on. */
+  stateBlock: bigint;
+};
+
+/**
+ * Screens one transaction with the daemon's own simulator, features and scorer, for
+ * `vigil simulate` (post-mortems, tuning). A mined transaction runs on the state before its
+ * block, in its block's context; a pending one at the next block.
+ */
+export async function explainTransaction(options: {
+  config: ResolvedConfig;
+  tx: PendingTx;
+  /** Block the tx was mined in, if it was. */
+  minedIn?: { number: bigint; timestamp: bigint; baseFeePerGas: bigint | null; hash: Hex };
+  logger: Logger;
+  model?: Model;
+}): Promise<Explained> {
+  const { config, tx } = options;
+  const upstream = createRpc(config.chain.rpcUrl);
+  const protectedAddresses = config.targets.map((t) => t.address);
+  let stateBlock: bigint;
+  let context: ReturnType<typeof nextBlockContext>;
+  if (options.minedIn) {
+    stateBlock = options.minedIn.number - 1n;
+    context = {
+      number: options.minedIn.number,
+      timestamp: options.minedIn.timestamp,
+      baseFeePerGas: options.minedIn.baseFeePerGas,
+      parentHash: options.minedIn.hash,
+    };
+  } else {
+    const b = await upstream.call<{ number: Hex; hash: Hex; timestamp: Hex; baseFeePerGas?: Hex }>(
+      "eth_getBlockByNumber",
+      ["latest", false],
+    );
+    stateBlock = BigInt(b.number);
+    context = nextBlockContext({
+      number: stateBlock,
+      hash: b.hash,
+      timestamp: BigInt(b.timestamp),
+      baseFeePerGas: b.baseFeePerGas ? BigInt(b.baseFeePerGas) : null,
+    });
+  }
+  const forks = await createForkPool({
+    upstreamUrl: config.chain.rpcUrl,
+    size: 1,
+    logger: options.logger,
+    timeoutMs: config.simulator.timeoutMs,
+    atBlock: stateBlock,
+  });
+  try {
+    const fork = await forks.acquire();
+    const simulation = await simulateTx(fork, tx, context, {
+      protectedAddresses,
+      gasCap: BigInt(config.simulator.gasLimit),
+    });
+    forks.release(fork);
+    const features = extractFeatures(simulation, tx.from);
+    const scorer = createScorer({
+      alertThreshold: config.detection.alertThreshold,
+      pauseThreshold: config.detection.pauseThreshold,
+      ...(options.model ? { model: options.model } : {}),
+    });
+    return {
+      tx,
+      verdict: scorer.score(features),
+      features,
+      simulation,
+      targets: affectedTargets(simulation, protectedAddresses),
+      stateBlock,
+    };
+  } finally {
+    await forks.stop();
+  }
+}

@@ -1,0 +1,151 @@
+import { type Address, getAddress, type Hex } from "viem";
+import type { Rpc } from "../internal/rpc.ts";
+import { TRANSFER_TOPIC } from "../simulate/simulate.ts";
+import type { BlockContext } from "../simulate/types.ts";
+import type { PendingTx } from "../source/types.ts";
+
+type SimCall = {
+  status: Hex;
+  gasUsed: Hex;
+  logs?: { address: string; topics: Hex[]; data: Hex }[];
+  error?: { message?: string };
+};
+
+export type Proof =
+  | { works: true; pauseGasUsed: bigint; attackReverted: boolean; drainedAfterPause: boolean }
+  | { works: false; reason: string; pauseGasUsed: bigint };
+
+/**
+ * Before anything is sent: run [pause, attack] in one simulated next block (`eth_simulateV1`)
+ * and check that the pause succeeds and the attack then fails, or at least no longer moves
+ * tokens out of the targets. A pause that would not stop the attack is not worth a bundle: the
+ * caller alerts instead and says why.
+ */
+export async function provePause(
+  rpc: Rpc,
+  p: {
+    sentinel: Address;
+    guardian: Address;
+    pauseData: Hex;
+    attack: PendingTx;
+    targets: readonly Address[];
+    context: BlockContext;
+  },
+): Promise<Proof> {
+  const overrides = {
+    number: `0x${p.context.number.toString(16)}`,
+    time: `0x${p.context.timestamp.toString(16)}`,
+  };
+  const attackCall: Record<string, string> = {
+    from: p.attack.from,
+    data: p.attack.input,
+    value: `0x${p.attack.value.toString(16)}`,
+    gas: `0x${p.attack.gas.toString(16)}`,
+  };
+  if (!p.attack.to) return proveByMining(rpc, p);
+  attackCall.to = p.attack.to;
+  const result = await rpc.call<{ calls: SimCall[] }[]>("eth_simulateV1", [
+    {
+      blockStateCalls: [
+        {
+          blockOverrides: overrides,
+          calls: [{ from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" }, attackCall],
+        },
+      ],
+      validation: false,
+    },
+    "latest",
+  ]);
+  const [pause, attack] = result[0]?.calls ?? [];
+  if (!pause || !attack)
+    return { works: false, reason: "eth_simulateV1 returned no call results", pauseGasUsed: 0n };
+  const pauseGasUsed = BigInt(pause.gasUsed);
+  if (pause.status !== "0x1") {
+    return {
+      works: false,
+      reason: `the pause itself fails: ${pause.error?.message ?? "reverted"}`,
+      pauseGasUsed,
+    };
+  }
+  const attackReverted = attack.status !== "0x1";
+  const targets = new Set(p.targets.map((t) => getAddress(t)));
+  const drainedAfterPause = (attack.logs ?? []).some(
+    (l) =>
+      l.topics[0] === TRANSFER_TOPIC &&
+      l.topics[1] !== undefined &&
+      targets.has(getAddress(`0x${l.topics[1].slice(26)}`)),
+  );
+  if (!attackReverted && drainedAfterPause) {
+    return {
+      works: false,
+      reason: "the attack still moves tokens out of the targets after the pause",
+      pauseGasUsed,
+    };
+  }
+  return { works: true, pauseGasUsed, attackReverted, drainedAfterPause };
+}
+
+type Receipt = { status: Hex; gasUsed: Hex; logs: { address: string; topics: Hex[]; data: Hex }[] };
+
+/**
+ * The same proof by mining a block on the fork (Anvil's `eth_simulateV1` cannot run contract
+ * creations, and an attack may live in a constructor): impersonate both senders, send the pause
+ * then the attack, mine at the next block's timestamp, read the receipts, revert.
+ */
+async function proveByMining(
+  rpc: Rpc,
+  p: {
+    sentinel: Address;
+    guardian: Address;
+    pauseData: Hex;
+    attack: PendingTx;
+    targets: readonly Address[];
+    context: BlockContext;
+  },
+): Promise<Proof> {
+  const snapshot = await rpc.call<Hex>("evm_snapshot");
+  try {
+    await rpc.call("anvil_impersonateAccount", [p.sentinel]);
+    await rpc.call("anvil_impersonateAccount", [p.attack.from]);
+    const pauseHash = await rpc.call<Hex>("eth_sendTransaction", [
+      { from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" },
+    ]);
+    const attackHash = await rpc.call<Hex>("eth_sendTransaction", [
+      {
+        from: p.attack.from,
+        data: p.attack.input,
+        value: `0x${p.attack.value.toString(16)}`,
+        gas: `0x${p.attack.gas.toString(16)}`,
+      },
+    ]);
+    await rpc.call("evm_setNextBlockTimestamp", [`0x${p.context.timestamp.toString(16)}`]);
+    await rpc.call("evm_mine");
+    const pause = await rpc.call<Receipt | null>("eth_getTransactionReceipt", [pauseHash]);
+    const attack = await rpc.call<Receipt | null>("eth_getTransactionReceipt", [attackHash]);
+    if (!pause || !attack)
+      return { works: false, reason: "the proof block did not include both transactions", pauseGasUsed: 0n };
+    const pauseGasUsed = BigInt(pause.gasUsed);
+    if (pause.status !== "0x1") return { works: false, reason: "the pause itself fails", pauseGasUsed };
+    const attackReverted = attack.status !== "0x1";
+    const targets = new Set(p.targets.map((t) => getAddress(t)));
+    const drainedAfterPause = attack.logs.some(
+      (l) =>
+        l.topics[0] === TRANSFER_TOPIC &&
+        l.topics[1] !== undefined &&
+        targets.has(getAddress(`0x${l.topics[1].slice(26)}`)),
+    );
+    if (!attackReverted && drainedAfterPause) {
+      return {
+        works: false,
+        reason: "the attack still moves tokens out of the targets after the pause",
+        pauseGasUsed,
+      };
+    }
+    return { works: true, pauseGasUsed, attackReverted, drainedAfterPause };
+  } finally {
+    await rpc.call("evm_revert", [snapshot]);
+    await rpc.call("anvil_dropAllTransactions");
+    await rpc.call("anvil_stopImpersonatingAccount", [p.sentinel]);
+    await rpc.call("anvil_stopImpersonatingAccount", [p.attack.from]);
+  }
+}

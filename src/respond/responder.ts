@@ -1,0 +1,300 @@
+import { FlashbotsBundleProvider } from "@flashbots/ethers-provider-bundle";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { type Address, type Hex, keccak256, type LocalAccount } from "viem";
+import { describeError } from "../internal/errors.ts";
+import type { Logger } from "../internal/logger.ts";
+import type { Rpc } from "../internal/rpc.ts";
+import type { BlockContext } from "../simulate/types.ts";
+import type { Head, PendingTx } from "../source/types.ts";
+import { type FeePolicy, pauseCalldata, pauseFees, signPause } from "./pause-tx.ts";
+import { type Proof, provePause } from "./prove.ts";
+
+export type Outcome = "paused" | "attack-mined-first" | "attack-dropped" | "not-sent" | "failed";
+
+export type ResponseEvent =
+  | { kind: "proof"; at: number; proof: Proof }
+  | {
+      kind: "bundle";
+      at: number;
+      relay: string;
+      targetBlock: bigint;
+      bundleHash?: Hex;
+      error?: string;
+      pauseTxHash: Hex;
+    }
+  | { kind: "public"; at: number; pauseTxHash: Hex; error?: string }
+  | {
+      kind: "resolved";
+      at: number;
+      outcome: Outcome;
+      includedBlock?: bigint;
+      pauseTxHash?: Hex;
+      detail?: string;
+    };
+
+export type ResponseRequest = {
+  incidentId: Hex;
+  attack: PendingTx;
+  targets: Address[];
+  /** Next-block context the attack was simulated in. */
+  context: BlockContext;
+};
+
+export type ResponderOptions = {
+  upstream: Rpc;
+  chainId: number;
+  guardian: Address;
+  sentinel: LocalAccount;
+  relays: readonly { url: string; name: string }[];
+  /** Signs X-Flashbots-Signature (reputation key); never the sentinel key. */
+  relayAuthKey: Hex | undefined;
+  blocksAhead: number;
+  fees: FeePolicy;
+  publicFallback: boolean;
+  /** Give up after this many blocks without the pause landing. */
+  maxBlocks?: number;
+  /** Runs `fn` on a fork at the head (for the proof). */
+  withFork: <T>(fn: (rpc: Rpc) => Promise<T>) => Promise<T>;
+  logger: Logger;
+  now?: () => number;
+};
+
+export type Responder = {
+  respond(request: ResponseRequest, onEvent: (e: ResponseEvent) => void): Promise<Outcome>;
+  onHead(head: Head): void;
+  stop(): Promise<void>;
+};
+
+type Active = {
+  request: ResponseRequest;
+  onEvent: (e: ResponseEvent) => void;
+  resolve: (o: Outcome) => void;
+  data: Hex;
+  gas: bigint;
+  nonce: number;
+  signed: Map<Hex, Hex>;
+  /** Highest block we have bundles out for. */
+  coveredTo: bigint;
+  firstBlock: bigint;
+  publicSent: boolean;
+  checking: boolean;
+};
+
+/**
+ * Sends the pause ahead of the attack: proves it on a fork, signs it with the sentinel key,
+ * bundles it to every relay for the next `blocksAhead` blocks, and on every new head checks the
+ * outcome and re-signs/resubmits until the pause lands, the attack is mined or dropped, or it
+ * gives up. Two replicas doing this at once do no harm: the Guardian skips a target that is
+ * already paused, and a replica's pause that lands second is a no-op.
+ */
+export function createResponder(options: ResponderOptions): Responder {
+  const { upstream, logger, sentinel } = options;
+  const now = options.now ?? (() => performance.timeOrigin + performance.now());
+  const active = new Map<Hex, Active>();
+  const provider = new JsonRpcProvider(options.upstream.url, options.chainId, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
+  const authSigner = options.relayAuthKey ? new Wallet(options.relayAuthKey) : Wallet.createRandom();
+  type Create = Parameters<typeof FlashbotsBundleProvider.create>;
+  const relayClients = Promise.all(
+    options.relays.map(async (r) => ({
+      name: r.name,
+      // The library is CommonJS and types ethers' CJS build; at runtime the objects are the same.
+      client: await FlashbotsBundleProvider.create(
+        provider as unknown as Create[0],
+        authSigner as unknown as Create[1],
+        r.url,
+        options.chainId,
+      ),
+    })),
+  );
+
+  async function sign(a: Active, baseFee: bigint): Promise<{ raw: Hex; hash: Hex }> {
+    const fees = pauseFees(a.request.attack, baseFee, options.fees);
+    const raw = await signPause(sentinel, {
+      chainId: options.chainId,
+      guardian: options.guardian,
+      data: a.data,
+      nonce: a.nonce,
+      gas: a.gas,
+      ...fees,
+    });
+    const hash = keccak256(raw);
+    a.signed.set(hash, raw);
+    return { raw, hash };
+  }
+
+  async function submit(a: Active, fromBlock: bigint, baseFee: bigint): Promise<void> {
+    const { raw, hash } = await sign(a, baseFee);
+    const clients = await relayClients;
+    const blocks = Array.from({ length: options.blocksAhead }, (_, i) => fromBlock + BigInt(i));
+    a.coveredTo = blocks[blocks.length - 1] ?? fromBlock;
+    await Promise.all(
+      clients.flatMap(({ name, client }) =>
+        blocks.map(async (block) => {
+          try {
+            const r = await client.sendRawBundle([raw], Number(block));
+            if ("error" in r) throw new Error(r.error.message);
+            a.onEvent({
+              kind: "bundle",
+              at: now(),
+              relay: name,
+              targetBlock: block,
+              bundleHash: r.bundleHash as Hex,
+              pauseTxHash: hash,
+            });
+          } catch (error) {
+            logger.warn(
+              { relay: name, block: Number(block), err: describeError(error) },
+              "Relay refused bundle",
+            );
+            a.onEvent({
+              kind: "bundle",
+              at: now(),
+              relay: name,
+              targetBlock: block,
+              error: describeError(error),
+              pauseTxHash: hash,
+            });
+          }
+        }),
+      ),
+    );
+  }
+
+  function finish(
+    a: Active,
+    outcome: Outcome,
+    extra: { includedBlock?: bigint; pauseTxHash?: Hex; detail?: string } = {},
+  ) {
+    if (!active.has(a.request.incidentId)) return;
+    active.delete(a.request.incidentId);
+    a.onEvent({ kind: "resolved", at: now(), outcome, ...extra });
+    logger.info(
+      { incident: a.request.incidentId, outcome, block: extra.includedBlock?.toString() },
+      "Resolved incident response",
+    );
+    a.resolve(outcome);
+  }
+
+  type Receipt = { blockNumber: Hex; status: Hex; transactionIndex: Hex } | null;
+
+  async function check(a: Active, head: Head): Promise<void> {
+    for (const hash of a.signed.keys()) {
+      const r = await upstream.call<Receipt>("eth_getTransactionReceipt", [hash]);
+      if (r) {
+        if (r.status === "0x1")
+          finish(a, "paused", { includedBlock: BigInt(r.blockNumber), pauseTxHash: hash });
+        else
+          finish(a, "failed", {
+            pauseTxHash: hash,
+            detail: `pause ${hash} reverted in block ${BigInt(r.blockNumber)}`,
+          });
+        return;
+      }
+    }
+    const attackReceipt = await upstream.call<Receipt>("eth_getTransactionReceipt", [a.request.attack.hash]);
+    if (attackReceipt) {
+      finish(a, "attack-mined-first", {
+        detail: `attack mined in block ${BigInt(attackReceipt.blockNumber)}`,
+      });
+      return;
+    }
+    const pending = await upstream.call<unknown>("eth_getTransactionByHash", [a.request.attack.hash]);
+    if (pending === null) {
+      finish(a, "attack-dropped", { detail: "the attack left the mempool without being mined" });
+      return;
+    }
+    if (head.number - a.firstBlock + 1n >= BigInt(options.maxBlocks ?? 25)) {
+      finish(a, "failed", { detail: `no pause landed in ${options.maxBlocks ?? 25} blocks` });
+      return;
+    }
+    // Our nonce may have been used by another transaction of the sentinel: take the next one.
+    const nonce = Number(
+      BigInt(await upstream.call<Hex>("eth_getTransactionCount", [sentinel.address, "latest"])),
+    );
+    if (nonce > a.nonce) {
+      a.nonce = nonce;
+      a.signed.clear();
+    }
+    const baseFee = head.baseFeePerGas ?? 0n;
+    if (head.number + 1n > a.coveredTo - 1n || a.signed.size === 0)
+      await submit(a, head.number + 1n, baseFee);
+    if (options.publicFallback && !a.publicSent && head.number >= a.firstBlock + 1n) {
+      a.publicSent = true;
+      const { raw, hash } = await sign(a, baseFee);
+      try {
+        await upstream.call("eth_sendRawTransaction", [raw]);
+        a.onEvent({ kind: "public", at: now(), pauseTxHash: hash });
+      } catch (error) {
+        a.onEvent({ kind: "public", at: now(), pauseTxHash: hash, error: describeError(error) });
+      }
+    }
+  }
+
+  return {
+    async respond(request, onEvent) {
+      const data = pauseCalldata(request.targets, request.incidentId);
+      const proof = await options.withFork((rpc) =>
+        provePause(rpc, {
+          sentinel: sentinel.address,
+          guardian: options.guardian,
+          pauseData: data,
+          attack: request.attack,
+          targets: request.targets,
+          context: request.context,
+        }),
+      );
+      onEvent({ kind: "proof", at: now(), proof });
+      if (!proof.works) {
+        onEvent({ kind: "resolved", at: now(), outcome: "not-sent", detail: proof.reason });
+        return "not-sent";
+      }
+      if (active.has(request.incidentId)) return "not-sent";
+      const nonce = Number(
+        BigInt(await upstream.call<Hex>("eth_getTransactionCount", [sentinel.address, "latest"])),
+      );
+      return new Promise<Outcome>((resolve) => {
+        const a: Active = {
+          request,
+          onEvent,
+          resolve,
+          data,
+          gas: (proof.pauseGasUsed * 13n) / 10n + 30_000n,
+          nonce,
+          signed: new Map(),
+          coveredTo: request.context.number,
+          firstBlock: request.context.number,
+          publicSent: false,
+          checking: false,
+        };
+        active.set(request.incidentId, a);
+        submit(a, request.context.number, request.context.baseFeePerGas ?? 0n).catch((error) => {
+          finish(a, "failed", { detail: `could not send: ${describeError(error)}` });
+        });
+      });
+    },
+    onHead(head) {
+      for (const a of active.values()) {
+        if (a.checking) continue;
+        a.checking = true;
+        check(a, head)
+          .catch((error) =>
+            logger.warn(
+              { incident: a.request.incidentId, err: describeError(error) },
+              "Failed to check response",
+            ),
+          )
+          .finally(() => {
+            a.checking = false;
+          });
+      }
+    },
+    async stop() {
+      for (const a of [...active.values()]) finish(a, "failed", { detail: "the daemon stopped" });
+      provider.destroy();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { encodeFunctionData, type Hex, keccak256, parseUnits } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SpotPriceAttacker, VulnerableSpotPriceLendingMarket } from "../src/contracts/generated/artifacts.ts";
+import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
+import { deployAndMine } from "../src/devnet/chain.ts";
+import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
+import { type Decided, type Resolved, type RunningGuardian, startGuardian } from "../src/guardian.ts";
+import { parseConfig } from "../src/internal/config.ts";
+import { silentLogger } from "../src/internal/logger.ts";
+import { readIncidents, verifyIncidentLog } from "../src/record/incidents.ts";
+import type { ResponseEvent } from "../src/respond/responder.ts";
+import { signTx } from "./helpers.ts";
+
+async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("guardian daemon on a devnet", () => {
+  let net: RunningDevnet;
+  let guardian: RunningGuardian;
+  let recordPath: string;
+  const decisions: Decided[] = [];
+  const resolved: Resolved[] = [];
+  const responses: { incidentId: Hex; e: ResponseEvent }[] = [];
+
+  beforeAll(async () => {
+    net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
+    recordPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-")), "incidents.jsonl");
+    const d = net.deployment;
+    const config = parseConfig({
+      chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
+      guardian: d.guardian.address,
+      targets: [{ address: d.market }],
+      sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
+      relays: [{ url: net.relayUrl, name: "local" }],
+      simulator: { forks: 1 },
+      record: { path: recordPath },
+    });
+    guardian = await startGuardian({
+      config,
+      sentinelKey: devnetPrivateKey("sentinel"),
+      logger: silentLogger(),
+    });
+    guardian.onDecision((x) => decisions.push(x));
+    guardian.onResolved((x) => resolved.push(x));
+    guardian.onResponse((incidentId, e) => responses.push({ incidentId, e }));
+  });
+
+  afterAll(async () => {
+    await guardian?.stop();
+    await net?.stop();
+  });
+
+  it("sees an attack in the mempool and lands the pause in the same block, ahead of it", async () => {
+    const d = net.deployment;
+    const { publicClient } = net.devnet;
+    const attacker = devnetAccount("attacker");
+    const contract = await deployAndMine(net.devnet, attacker, SpotPriceAttacker, []);
+    const data = encodeFunctionData({
+      abi: SpotPriceAttacker.abi,
+      functionName: "attackWithFlashLender",
+      args: [d.flashLender, d.market, parseUnits("4000000", 6)],
+    });
+    const raw = await signTx(net.devnet, attacker, { to: contract, data, tipGwei: 30, gas: 3_000_000n });
+    const attackHash = keccak256(raw);
+    await publicClient.sendRawTransaction({ serializedTransaction: raw });
+
+    const decision = await until("a decision on the attack", () =>
+      decisions.find((x) => x.tx.hash === attackHash),
+    );
+    expect(decision.verdict.decision).toBe("pause");
+    expect(decision.verdict.reasons[0]?.rule).toBe("protected-read-manipulated");
+    expect(decision.targets).toEqual([d.market]);
+    await until("a bundle at the relay", () => responses.find((r) => r.e.kind === "bundle" && !r.e.error));
+
+    const built = await net.buildBlock();
+    const block = await publicClient.getBlock({ blockNumber: built.number });
+    const [first, second] = block.transactions;
+    expect(second).toBe(attackHash);
+    expect((await publicClient.getTransactionReceipt({ hash: first as Hex })).status).toBe("success");
+    expect((await publicClient.getTransactionReceipt({ hash: attackHash })).status).toBe("reverted");
+    expect(
+      await publicClient.readContract({
+        address: d.market,
+        abi: VulnerableSpotPriceLendingMarket.abi,
+        functionName: "paused",
+      }),
+    ).toBe(true);
+
+    // The outcome is seen on the next head and recorded.
+    await net.buildBlock();
+    const done = await until("the incident to resolve", () => resolved.find((r) => r.tx.hash === attackHash));
+    expect(done.outcome).toBe("paused");
+    expect(done.includedBlock).toBe(built.number);
+    expect(done.timings.bundleSentMs).toBeGreaterThan(0);
+    expect(await verifyIncidentLog(recordPath)).toMatchObject({ ok: true });
+    const [incident] = await readIncidents(recordPath);
+    expect(incident?.outcome).toBe("paused");
+  });
+});
