@@ -5,6 +5,7 @@ import {
   DevToken,
   FlashLender,
   Guardian,
+  SwapRouter,
   UniswapV2Factory,
   UniswapV2Pair,
   VulnerableSpotPriceLendingMarket,
@@ -68,6 +69,8 @@ export type Deployment = {
   };
   flashLender: Address;
   market: Address;
+  /** Exact-input swaps through one pair, for benign drill traffic. */
+  router: Address;
   safe: SafeInfra & { address: Address; owners: Address[]; threshold: number };
   guardian: {
     address: Address;
@@ -205,11 +208,21 @@ export async function deployWorld(devnet: Devnet, progress: DeployProgress = () 
     owner2,
   ]);
 
-  progress("actor balances");
+  progress("actor balances and approvals");
+  const router = await deployAndMine(devnet, deployer, SwapRouter, []);
+  const maxUint = 2n ** 256n - 1n;
   for (const actor of actors) {
     await mint(usd, actor.address, P.actorUsd);
     await mint(coll, actor.address, P.actorColl);
     await mint(weth, actor.address, P.actorWeth);
+    for (const token of [usd, coll]) {
+      for (const spender of [router, market]) {
+        await execAndMine(devnet, actor, {
+          to: token,
+          data: encodeFunctionData({ abi: DevToken.abi, functionName: "approve", args: [spender, maxUint] }),
+        });
+      }
+    }
   }
 
   const head = await devnet.publicClient.getBlockNumber();
@@ -230,6 +243,7 @@ export async function deployWorld(devnet: Devnet, progress: DeployProgress = () 
     uniswap: { factory, sushiFactory, pricePair, fundingPair, arbPair },
     flashLender,
     market,
+    router,
     safe: { ...infra, address: safe, owners: owners.map((o) => o.address), threshold: 2 },
     guardian: {
       address: guardian,
@@ -254,6 +268,7 @@ export function formatDeployment(d: Deployment): string {
     ["Safe (2-of-3 governance)", d.safe.address],
     ["VulnerableSpotPriceLendingMarket", d.market],
     ["FlashLender (ERC-3156)", d.flashLender],
+    ["SwapRouter", d.router],
     ["Uniswap V2 factory", d.uniswap.factory],
     ["  USD/COLL pair (market's price)", d.uniswap.pricePair],
     ["  USD/WETH pair", d.uniswap.fundingPair],
