@@ -7,6 +7,7 @@ import path from "node:path";
 import { createWalletClient, type Hex, http, keccak256, parseGwei } from "viem";
 import { execAndMine } from "../src/devnet/chain.ts";
 import { startDevnet } from "../src/devnet/devnet.ts";
+import { devnetDrillAccounts } from "../src/drill/drill.ts";
 import { DRILL_SCENARIOS, type DrillContext } from "../src/drill/scenarios.ts";
 import { silentLogger } from "../src/internal/logger.ts";
 import { createForkPool } from "../src/simulate/forks.ts";
@@ -17,7 +18,12 @@ const outDir = path.resolve(import.meta.dirname, "../test/fixtures/traces");
 const net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
 try {
   const d = net.deployment;
-  const ctx: DrillContext = { devnet: net.devnet, deployment: d, helpers: new Map() };
+  const ctx: DrillContext = {
+    devnet: net.devnet,
+    deployment: d,
+    accounts: devnetDrillAccounts(),
+    helpers: new Map(),
+  };
   const pool = await createForkPool({ upstreamUrl: net.anvil.rpcUrl, size: 1, logger: silentLogger() });
   const index: Record<string, unknown> = {};
   for (const s of DRILL_SCENARIOS) {

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import {
+  type Account,
   type Address,
   createWalletClient,
   encodeFunctionData,
@@ -9,15 +10,24 @@ import {
   keccak256,
   parseGwei,
 } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { Guardian, VulnerableSpotPriceLendingMarket } from "../contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../devnet/accounts.ts";
-import { type Devnet, withExternalBlocks } from "../devnet/chain.ts";
+import { connectDevnet, type Devnet, withExternalBlocks } from "../devnet/chain.ts";
 import { startDevnet } from "../devnet/devnet.ts";
 import { execSafeTx, safeCall, safeNonce, signSafeTx } from "../devnet/safe.ts";
+import type { Deployment } from "../devnet/world.ts";
 import { type Decided, type Resolved, startGuardian } from "../guardian.ts";
 import { parseConfig } from "../internal/config.ts";
+import { InputError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
-import { DRILL_SCENARIOS, type DrillContext, type Scenario, type ScenarioTx } from "./scenarios.ts";
+import {
+  DRILL_SCENARIOS,
+  type DrillAccounts,
+  type DrillContext,
+  type Scenario,
+  type ScenarioTx,
+} from "./scenarios.ts";
 
 export type ScenarioResult = {
   name: string;
@@ -62,8 +72,21 @@ export type DrillReport = {
   deploymentPath: string;
 };
 
+/** Where the drill runs: a devnet it starts itself, or an existing chain with the world deployed. */
+export type DrillTarget =
+  | { kind: "local"; blockTimeMs: number }
+  | {
+      kind: "rpc";
+      rpcUrl: string;
+      wsUrl: string;
+      relayUrl: string;
+      deployment: Deployment;
+      /** Environment holding the keys (see `drillKeysFromEnv`). */
+      env: Readonly<Record<string, string | undefined>>;
+    };
+
 export type DrillOptions = {
-  blockTimeMs: number;
+  target: DrillTarget;
   /** Where the deployment, the incident record and the daemon log go. */
   outDir: string;
   logger: Logger;
@@ -113,6 +136,138 @@ async function signScenarioTx(devnet: Devnet, tx: ScenarioTx): Promise<Hex> {
  * the start of a slot, and for each what the daemon decided, whether a pause landed ahead of it,
  * and what was lost.
  */
+/** Environment variables holding the drill's keys when it runs against an existing chain. */
+export const DRILL_KEY_ENV = {
+  sentinel: "VIGIL_SENTINEL_KEY",
+  trader: "VIGIL_DRILL_TRADER_KEY",
+  whale: "VIGIL_DRILL_WHALE_KEY",
+  arbitrageur: "VIGIL_DRILL_ARBITRAGEUR_KEY",
+  attacker: "VIGIL_DRILL_ATTACKER_KEY",
+  safeOwners: "VIGIL_DRILL_SAFE_OWNER_KEYS",
+} as const;
+
+/** Reads the drill's keys; one error lists every missing or malformed variable (never values). */
+export function drillKeysFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  sentinelKey: Hex;
+  accounts: DrillAccounts;
+} {
+  const problems: string[] = [];
+  const key = (name: string): Hex => {
+    const v = env[name]?.trim();
+    const hex = v && !v.startsWith("0x") ? `0x${v}` : v;
+    if (!hex || !/^0x[0-9a-fA-F]{64}$/.test(hex)) {
+      problems.push(`${name} must hold a private key (64 hex digits)`);
+      return `0x${"1".padStart(64, "0")}`;
+    }
+    return hex as Hex;
+  };
+  const sentinelKey = key(DRILL_KEY_ENV.sentinel);
+  const trader = privateKeyToAccount(key(DRILL_KEY_ENV.trader));
+  const whale = privateKeyToAccount(key(DRILL_KEY_ENV.whale));
+  const arbitrageur = privateKeyToAccount(key(DRILL_KEY_ENV.arbitrageur));
+  const attacker = privateKeyToAccount(key(DRILL_KEY_ENV.attacker));
+  const owners = (env[DRILL_KEY_ENV.safeOwners] ?? "").split(",").filter((k) => k.trim() !== "");
+  if (owners.length !== 2)
+    problems.push(`${DRILL_KEY_ENV.safeOwners} must hold two Safe owners' keys, comma-separated`);
+  const ownerAccount = (i: number) => {
+    const v = owners[i]?.trim() ?? "";
+    const hex = v.startsWith("0x") ? v : `0x${v}`;
+    if (owners.length === 2 && !/^0x[0-9a-fA-F]{64}$/.test(hex))
+      problems.push(`${DRILL_KEY_ENV.safeOwners} item ${i + 1} is not a private key`);
+    return privateKeyToAccount(/^0x[0-9a-fA-F]{64}$/.test(hex) ? (hex as Hex) : `0x${"1".padStart(64, "0")}`);
+  };
+  const safeOwners: [Account, Account] = [ownerAccount(0), ownerAccount(1)];
+  if (problems.length > 0) {
+    throw new InputError("vigil drill --rpc needs the drill's keys in the environment", {
+      details: problems,
+      hint: "export the variables (the devnet's dev keys work against `vigil devnet`)",
+    });
+  }
+  return {
+    sentinelKey,
+    accounts: { trader, whale, arbitrageur, attacker, submitter: trader, safeOwners },
+  };
+}
+
+/** The drill's actors on the local devnet: Anvil's public dev accounts. */
+export function devnetDrillAccounts(): DrillAccounts {
+  return {
+    trader: devnetAccount("trader"),
+    whale: devnetAccount("whale"),
+    arbitrageur: devnetAccount("arbitrageur"),
+    attacker: devnetAccount("attacker"),
+    submitter: devnetAccount("deployer"),
+    safeOwners: [devnetAccount("safeOwner1"), devnetAccount("safeOwner2")],
+  };
+}
+
+type DrillChain = {
+  devnet: Devnet;
+  deployment: Deployment;
+  rpcUrl: string;
+  wsUrl: string;
+  relayUrl: string;
+  accounts: DrillAccounts;
+  sentinelKey: Hex;
+  /** Resolves when the next block exists. */
+  nextBlock(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+async function openChain(options: DrillOptions, deploymentPath: string): Promise<DrillChain> {
+  const t = options.target;
+  if (t.kind === "local") {
+    options.progress(`starting devnet (block time ${t.blockTimeMs} ms) and deploying the world`);
+    const net = await startDevnet({
+      blockTimeMs: t.blockTimeMs,
+      deploymentFile: deploymentPath,
+      logger: options.logger,
+      progress: (step) => options.progress(`  deploying ${step}`),
+    });
+    return {
+      devnet: withExternalBlocks(net.devnet),
+      deployment: net.deployment,
+      rpcUrl: net.anvil.rpcUrl,
+      wsUrl: net.anvil.wsUrl,
+      relayUrl: net.relayUrl,
+      accounts: devnetDrillAccounts(),
+      sentinelKey: devnetPrivateKey("sentinel"),
+      nextBlock: async () => {
+        await net.nextBlock();
+      },
+      stop: () => net.stop(),
+    };
+  }
+  const { sentinelKey, accounts } = drillKeysFromEnv(t.env);
+  options.progress(`connecting to ${new URL(t.rpcUrl).origin}`);
+  const devnet = withExternalBlocks(await connectDevnet(t.rpcUrl));
+  if (Number(devnet.chain.id) !== t.deployment.chainId) {
+    throw new InputError(
+      `the node is chain ${devnet.chain.id} but the deployment file is for chain ${t.deployment.chainId}`,
+    );
+  }
+  return {
+    devnet,
+    deployment: t.deployment,
+    rpcUrl: t.rpcUrl,
+    wsUrl: t.wsUrl,
+    relayUrl: t.relayUrl,
+    accounts,
+    sentinelKey,
+    nextBlock: async () => {
+      const start = await devnet.publicClient.getBlockNumber();
+      while ((await devnet.publicClient.getBlockNumber()) <= start)
+        await new Promise((r) => setTimeout(r, 50));
+    },
+    stop: async () => {},
+  };
+}
+
+/**
+ * The fire drill: a chain with the world deployed (a devnet it starts, or an existing chain),
+ * the daemon, benign traffic and attacks sent at the start of a slot, and for each what the
+ * daemon decided, whether a pause landed ahead of it, and what was lost.
+ */
 export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const { progress, logger } = options;
   const scenarios = options.scenarios ?? DRILL_SCENARIOS;
@@ -120,45 +275,36 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const deploymentPath = path.join(options.outDir, "devnet.json");
   const recordPath = path.join(options.outDir, "incidents.jsonl");
   fs.rmSync(recordPath, { force: true });
-
-  progress(`starting devnet (block time ${options.blockTimeMs} ms) and deploying the world`);
-  const net = await startDevnet({
-    blockTimeMs: options.blockTimeMs,
-    deploymentFile: deploymentPath,
-    logger,
-    progress: (step) => progress(`  deploying ${step}`),
-  });
+  const chain = await openChain(options, deploymentPath);
+  const blockTimeMs = options.target.kind === "local" ? options.target.blockTimeMs : 12_000;
   try {
-    const d = net.deployment;
-    const devnet = withExternalBlocks(net.devnet);
+    const d = chain.deployment;
     const config = parseConfig({
-      chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
+      chain: { rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, chainId: d.chainId },
       guardian: d.guardian.address,
       targets: [{ address: d.market, name: "VulnerableSpotPriceLendingMarket" }],
-      sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
-      relays: [{ url: net.relayUrl, name: "local-relay" }],
+      sentinel: { privateKeyEnv: DRILL_KEY_ENV.sentinel },
+      relays: [{ url: chain.relayUrl, name: "relay" }],
       simulator: { forks: 2 },
       record: { path: recordPath },
     });
     progress("starting the guardian daemon");
-    const guardian = await startGuardian({ config, sentinelKey: devnetPrivateKey("sentinel"), logger });
+    const guardian = await startGuardian({ config, sentinelKey: chain.sentinelKey, logger });
     const decisions = new Map<Hex, Decided>();
     const resolved = new Map<Hex, Resolved>();
     guardian.onDecision((x) => decisions.set(x.tx.hash, x));
     guardian.onResolved((x) => resolved.set(x.tx.hash, x));
     try {
-      const ctx: DrillContext = { devnet, deployment: d, helpers: new Map() };
+      const ctx: DrillContext = {
+        devnet: chain.devnet,
+        deployment: d,
+        accounts: chain.accounts,
+        helpers: new Map(),
+      };
       const results: ScenarioResult[] = [];
       for (const [i, s] of scenarios.entries()) {
         progress(`[${i + 1}/${scenarios.length}] ${s.kind} ${s.name}: ${s.description}`);
-        results.push(
-          await playScenario(s, ctx, net, {
-            decisions,
-            resolved,
-            blockTimeMs: options.blockTimeMs,
-            progress,
-          }),
-        );
+        results.push(await playScenario(s, ctx, chain, { decisions, resolved, blockTimeMs, progress }));
       }
       const attacks = results.filter((r) => r.kind === "attack");
       const benign = results.filter((r) => r.kind === "benign");
@@ -172,7 +318,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
           detected: attacks.filter((r) => r.detected).length,
           missed: attacks.filter((r) => !r.prevented).length,
         },
-        blockTimeMs: options.blockTimeMs,
+        blockTimeMs,
         recordPath,
         deploymentPath,
       };
@@ -180,7 +326,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       await guardian.stop();
     }
   } finally {
-    await net.stop();
+    await chain.stop();
   }
 }
 
@@ -194,7 +340,7 @@ type Watch = {
 async function playScenario(
   s: Scenario,
   ctx: DrillContext,
-  net: Awaited<ReturnType<typeof startDevnet>>,
+  chain: Pick<DrillChain, "nextBlock">,
   w: Watch,
 ): Promise<ScenarioResult> {
   const d = ctx.deployment;
@@ -214,7 +360,7 @@ async function playScenario(
   const tx = await s.transaction(ctx);
   const before = await readMarket<bigint>("liquidity");
   // Send at the start of a slot, as an attacker racing the next block would.
-  await net.nextBlock();
+  await chain.nextBlock();
   const raw = await signScenarioTx(ctx.devnet, tx);
   const hash = keccak256(raw);
   const sentAt = now();
@@ -277,11 +423,9 @@ async function liftThroughSafe(ctx: DrillContext, target: Address): Promise<void
   const data = encodeFunctionData({ abi: Guardian.abi, functionName: "liftPause", args: [target] });
   const tx = safeCall(d.guardian.address, data, await safeNonce(ctx.devnet, d.safe.address));
   const signatures = await Promise.all(
-    [devnetAccount("safeOwner1"), devnetAccount("safeOwner2")].map((o) =>
-      signSafeTx(o, d.safe.address, d.chainId, tx),
-    ),
+    ctx.accounts.safeOwners.map((o) => signSafeTx(o, d.safe.address, d.chainId, tx)),
   );
-  await execSafeTx(ctx.devnet, devnetAccount("deployer"), d.safe.address, tx, signatures);
+  await execSafeTx(ctx.devnet, ctx.accounts.submitter, d.safe.address, tx, signatures);
 }
 
 /** Readable summary of a drill. */

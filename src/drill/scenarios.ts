@@ -6,14 +6,26 @@ import {
   SwapRouter,
   VulnerableSpotPriceLendingMarket,
 } from "../contracts/generated/artifacts.ts";
-import { devnetAccount } from "../devnet/accounts.ts";
 import { type Devnet, deployAndMine, execAndMine } from "../devnet/chain.ts";
 import type { Deployment } from "../devnet/world.ts";
 
-/** What a scenario needs: the chain (blocks made by the relay) and the deployed world. */
+/** The drill's actors. On the local devnet they are Anvil's dev accounts; with --rpc, keys from the environment. */
+export type DrillAccounts = {
+  trader: Account;
+  whale: Account;
+  arbitrageur: Account;
+  attacker: Account;
+  /** Submits governance's Safe transactions (any funded account). */
+  submitter: Account;
+  /** Two of the Safe's owners, to lift pauses between attacks. */
+  safeOwners: [Account, Account];
+};
+
+/** What a scenario needs: the chain (blocks made by someone else), the deployed world, the actors. */
 export type DrillContext = {
   devnet: Devnet;
   deployment: Deployment;
+  accounts: DrillAccounts;
   /** Contracts deployed by scenarios' preparation, by name. */
   helpers: Map<string, Address>;
 };
@@ -44,11 +56,11 @@ async function helper(ctx: DrillContext, name: string, deploy: () => Promise<Add
 
 const attackerContract = (ctx: DrillContext) =>
   helper(ctx, "SpotPriceAttacker", () =>
-    deployAndMine(ctx.devnet, devnetAccount("attacker"), SpotPriceAttacker, []),
+    deployAndMine(ctx.devnet, ctx.accounts.attacker, SpotPriceAttacker, []),
   );
 const arbContract = (ctx: DrillContext) =>
   helper(ctx, "FlashArbitrageur", () =>
-    deployAndMine(ctx.devnet, devnetAccount("arbitrageur"), FlashArbitrageur, []),
+    deployAndMine(ctx.devnet, ctx.accounts.arbitrageur, FlashArbitrageur, []),
   );
 
 const swap = (
@@ -91,7 +103,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
     transaction: async (ctx) =>
       swap(
         ctx,
-        devnetAccount("trader"),
+        ctx.accounts.trader,
         ctx.deployment.uniswap.pricePair,
         ctx.deployment.tokens.usd,
         usd("5000"),
@@ -101,13 +113,13 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
     name: "deposit",
     kind: "benign",
     description: "a user deposits 50 COLL as collateral",
-    transaction: async (ctx) => market(ctx, devnetAccount("trader"), "deposit", coll("50")),
+    transaction: async (ctx) => market(ctx, ctx.accounts.trader, "deposit", coll("50")),
   },
   {
     name: "borrow",
     kind: "benign",
     description: "the same user borrows 20,000 USD against it, within the LTV",
-    transaction: async (ctx) => market(ctx, devnetAccount("trader"), "borrow", usd("20000")),
+    transaction: async (ctx) => market(ctx, ctx.accounts.trader, "borrow", usd("20000")),
   },
   {
     name: "whale-swap",
@@ -116,7 +128,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
     transaction: async (ctx) =>
       swap(
         ctx,
-        devnetAccount("whale"),
+        ctx.accounts.whale,
         ctx.deployment.uniswap.pricePair,
         ctx.deployment.tokens.usd,
         usd("150000"),
@@ -131,7 +143,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
       await arbContract(ctx);
     },
     transaction: async (ctx) => ({
-      account: devnetAccount("arbitrageur"),
+      account: ctx.accounts.arbitrageur,
       to: await arbContract(ctx),
       data: encodeFunctionData({
         abi: FlashArbitrageur.abi,
@@ -154,10 +166,10 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
     kind: "benign",
     description: "a whale deposits 1,000 COLL and borrows 100,000 USD",
     prepare: async (ctx) => {
-      const whale = devnetAccount("whale");
+      const whale = ctx.accounts.whale;
       await sendAndWait(ctx, market(ctx, whale, "deposit", coll("1000")));
     },
-    transaction: async (ctx) => market(ctx, devnetAccount("whale"), "borrow", usd("100000")),
+    transaction: async (ctx) => market(ctx, ctx.accounts.whale, "borrow", usd("100000")),
   },
   {
     name: "attack-erc3156",
@@ -167,7 +179,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
       await attackerContract(ctx);
     },
     transaction: async (ctx) => ({
-      account: devnetAccount("attacker"),
+      account: ctx.accounts.attacker,
       to: await attackerContract(ctx),
       data: encodeFunctionData({
         abi: SpotPriceAttacker.abi,
@@ -186,7 +198,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
       await attackerContract(ctx);
     },
     transaction: async (ctx) => ({
-      account: devnetAccount("attacker"),
+      account: ctx.accounts.attacker,
       to: await attackerContract(ctx),
       data: encodeFunctionData({
         abi: SpotPriceAttacker.abi,
@@ -202,7 +214,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
     kind: "attack",
     description: "the attack runs inside the constructor of a contract the attack transaction deploys",
     transaction: async (ctx) => ({
-      account: devnetAccount("attacker"),
+      account: ctx.accounts.attacker,
       to: null,
       data: encodeDeployData({
         abi: ConstructorAttacker.abi,
@@ -211,7 +223,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
           ctx.deployment.flashLender,
           ctx.deployment.market,
           usd("4000000"),
-          devnetAccount("attacker").address,
+          ctx.accounts.attacker.address,
         ],
       }),
       gas: 5_000_000n,
