@@ -15,7 +15,10 @@ export type ResponseEvent =
   | { kind: "proof"; at: number; proof: Proof }
   | {
       kind: "bundle";
+      /** When the relay acknowledged (or refused) it. */
       at: number;
+      /** When the request started (signing the relay header included). */
+      sentAt: number;
       relay: string;
       targetBlock: bigint;
       bundleHash?: Hex;
@@ -60,6 +63,8 @@ export type ResponderOptions = {
 };
 
 export type Responder = {
+  /** Resolves once keys are warmed up and the sentinel's nonce is known. */
+  ready(): Promise<void>;
   respond(request: ResponseRequest, onEvent: (e: ResponseEvent) => void): Promise<Outcome>;
   onHead(head: Head): void;
   stop(): Promise<void>;
@@ -91,6 +96,13 @@ export function createResponder(options: ResponderOptions): Responder {
   const { upstream, logger, sentinel } = options;
   const now = options.now ?? (() => performance.timeOrigin + performance.now());
   const active = new Map<Hex, Active>();
+  /** The sentinel's next nonce, refreshed on every head so a response need not ask for it. */
+  let cachedNonce: number | undefined;
+  const refreshNonce = async () => {
+    cachedNonce = Number(
+      BigInt(await upstream.call<Hex>("eth_getTransactionCount", [sentinel.address, "latest"])),
+    );
+  };
   const provider = new JsonRpcProvider(options.upstream.url, options.chainId, {
     staticNetwork: true,
     batchMaxCount: 1,
@@ -131,37 +143,45 @@ export function createResponder(options: ResponderOptions): Responder {
     const clients = await relayClients;
     const blocks = Array.from({ length: options.blocksAhead }, (_, i) => fromBlock + BigInt(i));
     a.coveredTo = blocks[blocks.length - 1] ?? fromBlock;
-    await Promise.all(
-      clients.flatMap(({ name, client }) =>
-        blocks.map(async (block) => {
-          try {
-            const r = await client.sendRawBundle([raw], Number(block));
-            if ("error" in r) throw new Error(r.error.message);
-            a.onEvent({
-              kind: "bundle",
-              at: now(),
-              relay: name,
-              targetBlock: block,
-              bundleHash: r.bundleHash as Hex,
-              pauseTxHash: hash,
-            });
-          } catch (error) {
-            logger.warn(
-              { relay: name, block: Number(block), err: describeError(error) },
-              "Relay refused bundle",
-            );
-            a.onEvent({
-              kind: "bundle",
-              at: now(),
-              relay: name,
-              targetBlock: block,
-              error: describeError(error),
-              pauseTxHash: hash,
-            });
-          }
-        }),
-      ),
-    );
+    // The next block matters most: its bundles go out first, on every relay at once; the later
+    // blocks' copies follow, so their signing does not delay the first.
+    const [first, ...later] = blocks;
+    for (const batch of [first === undefined ? [] : [first], later]) {
+      await Promise.all(
+        clients.flatMap(({ name, client }) =>
+          batch.map(async (block) => {
+            const sentAt = now();
+            try {
+              const r = await client.sendRawBundle([raw], Number(block));
+              if ("error" in r) throw new Error(r.error.message);
+              a.onEvent({
+                kind: "bundle",
+                at: now(),
+                sentAt,
+                relay: name,
+                targetBlock: block,
+                bundleHash: r.bundleHash as Hex,
+                pauseTxHash: hash,
+              });
+            } catch (error) {
+              logger.warn(
+                { relay: name, block: Number(block), err: describeError(error) },
+                "Relay refused bundle",
+              );
+              a.onEvent({
+                kind: "bundle",
+                at: now(),
+                sentAt,
+                relay: name,
+                targetBlock: block,
+                error: describeError(error),
+                pauseTxHash: hash,
+              });
+            }
+          }),
+        ),
+      );
+    }
   }
 
   function finish(
@@ -234,7 +254,26 @@ export function createResponder(options: ResponderOptions): Responder {
     }
   }
 
+  // The first secp256k1 signature of a process builds precomputed tables (tens of ms): pay that
+  // at start, not on the way to a pause. Nothing signed here is sent.
+  const warm = Promise.all([
+    sentinel.signTransaction({
+      type: "eip1559",
+      chainId: options.chainId,
+      to: options.guardian,
+      nonce: 0,
+      gas: 21_000n,
+      maxFeePerGas: 1n,
+      maxPriorityFeePerGas: 1n,
+    }),
+    authSigner.signMessage("vigil warm-up"),
+    refreshNonce(),
+  ]).catch((error) => logger.warn({ err: describeError(error) }, "Failed to warm up the responder"));
+
   return {
+    ready: async () => {
+      await warm;
+    },
     async respond(request, onEvent) {
       const data = pauseCalldata(request.targets, request.incidentId);
       const proof = await options.withFork((rpc) =>
@@ -253,9 +292,8 @@ export function createResponder(options: ResponderOptions): Responder {
         return "not-sent";
       }
       if (active.has(request.incidentId)) return "not-sent";
-      const nonce = Number(
-        BigInt(await upstream.call<Hex>("eth_getTransactionCount", [sentinel.address, "latest"])),
-      );
+      if (cachedNonce === undefined) await refreshNonce();
+      const nonce = cachedNonce ?? 0;
       return new Promise<Outcome>((resolve) => {
         const a: Active = {
           request,
@@ -277,6 +315,9 @@ export function createResponder(options: ResponderOptions): Responder {
       });
     },
     onHead(head) {
+      refreshNonce().catch((error) =>
+        logger.warn({ err: describeError(error) }, "Failed to read the sentinel's nonce"),
+      );
       for (const a of active.values()) {
         if (a.checking) continue;
         a.checking = true;

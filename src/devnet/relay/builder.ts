@@ -207,13 +207,14 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
           for (const tx of Object.values(byNonce)) hashes.push(tx.hash);
       }
       if (hashes.length === 0) break;
-      const raws = await Promise.all(
-        hashes.map((h) => chain.call<Hex | null>("eth_getRawTransactionByHash", [h])),
+      // Two batched requests however large the pool: the raw bytes, then the drops.
+      const raws = await chain.batch<Hex | null>(
+        hashes.map((h) => ({ method: "eth_getRawTransactionByHash", params: [h] })),
       );
-      await Promise.all(hashes.map((h) => chain.call("anvil_dropTransaction", [h])));
+      await chain.batch(hashes.map((h) => ({ method: "anvil_dropTransaction", params: [h] })));
       hashes.forEach((hash, i) => {
         const raw = raws[i];
-        if (raw) taken.push({ hash, raw });
+        if (typeof raw === "string") taken.push({ hash, raw });
       });
     }
     // Arrival order as seen on the node's pending feed; per sender, nonce order always holds.
