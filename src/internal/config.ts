@@ -43,14 +43,23 @@ export type VigilConfig = {
     tipMarginGwei?: number;
   };
   record?: { path?: string };
-  alerts?: { webhooks?: { url: string; format?: WebhookFormat; minSeverity?: Severity }[] };
+  alerts?: {
+    webhooks?: {
+      url: string;
+      format?: WebhookFormat;
+      minSeverity?: Severity;
+      routingKeyEnv?: string;
+      chatId?: string;
+    }[];
+  };
   queue?: { capacity?: number };
+  metrics?: { port?: number; host?: string };
   log?: { level?: LogLevel };
 };
 
 export type ResponseMode = "active" | "shadow";
 export type Severity = "alert" | "pause";
-export type WebhookFormat = "json";
+export type WebhookFormat = "json" | "slack" | "discord" | "telegram" | "pagerduty";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
 export type ResolvedTarget = {
@@ -89,9 +98,18 @@ export type ResolvedConfig = {
       readonly url: string;
       readonly format: WebhookFormat;
       readonly minSeverity: Severity;
+      /** format "pagerduty": the variable holding the Events API v2 routing key. */
+      readonly routingKeyEnv?: string;
+      /** format "telegram": the chat to post to. */
+      readonly chatId?: string;
     }[];
   };
   readonly queue: { readonly capacity: number };
+  /**
+   * Present only when the file has a `metrics` section (defaults applied inside it); use
+   * `metricsSettings(config)` for the effective values.
+   */
+  readonly metrics?: { readonly port: number; readonly host: string };
   readonly log: { readonly level: LogLevel };
 };
 
@@ -169,6 +187,13 @@ export function parseConfig(
   problems.push(...checkSemantics(data));
   if (problems.length > 0) throw new ConfigError(source, dedupe(problems));
   return deepFreeze(resolveConfig(data as unknown as VigilConfig, options.baseDir));
+}
+
+/** Where the metrics server listens (0 = no server), defaults applied. */
+export const METRICS_DEFAULTS = { port: 9464, host: "127.0.0.1" } as const;
+
+export function metricsSettings(config: ResolvedConfig): { port: number; host: string } {
+  return { ...METRICS_DEFAULTS, ...config.metrics };
 }
 
 /** Short fingerprint of a resolved config (sha256 of its canonical JSON, 12 hex digits). Records carry it. */
@@ -384,6 +409,9 @@ function translate(e: ErrorObject, suggested: ReadonlySet<string>): string | und
       if (def === "httpUrl") return `${path} must start with http:// or https://, got ${show(value, path)}`;
       if (def === "wsUrl") return `${path} must start with ws:// or wss://, got ${show(value, path)}`;
       if (def === "envName") return envNameProblem(path, value);
+      if (/\.chatId$/.test(path)) {
+        return `${path} must be a numeric chat id like "-1001234567890" or a channel's @username, got ${show(value, path)}`;
+      }
       return `${path} does not have the expected form, got ${show(value, path)}`;
     }
     case "minimum":
@@ -623,6 +651,38 @@ function checkSemantics(data: unknown): string[] {
     else problems.push(`relays[${i}].url duplicates relays[${first}].url: list each relay once`);
   });
 
+  // Webhook formats and the fields only some of them take.
+  webhooks.forEach((w, i) => {
+    if (!isObject(w)) return;
+    const format = w.format ?? "json";
+    const at = `alerts.webhooks[${i}]`;
+    if (format === "pagerduty" && w.routingKeyEnv === undefined) {
+      problems.push(
+        `${at}.routingKeyEnv is required with format "pagerduty": name the environment variable that holds the routing key, like "VIGIL_PAGERDUTY_ROUTING_KEY"`,
+      );
+    }
+    if (format !== "pagerduty" && w.routingKeyEnv !== undefined) {
+      problems.push(
+        `${at}.routingKeyEnv is only used with format "pagerduty" (this webhook is "${String(format)}")`,
+      );
+    }
+    if (format === "telegram" && w.chatId === undefined) {
+      problems.push(
+        `${at}.chatId is required with format "telegram": the numeric chat id (like "-1001234567890") or a channel's @username`,
+      );
+    }
+    if (format !== "telegram" && w.chatId !== undefined) {
+      problems.push(`${at}.chatId is only used with format "telegram" (this webhook is "${String(format)}")`);
+    }
+    if (
+      typeof w.routingKeyEnv === "string" &&
+      ENV_NAME.test(w.routingKeyEnv) &&
+      looksLikeKey(w.routingKeyEnv)
+    ) {
+      problems.push(envNameProblem(`${at}.routingKeyEnv`, w.routingKeyEnv));
+    }
+  });
+
   // Relays are needed to act.
   const response = isObject(data.response) ? data.response : {};
   const mode = response.mode ?? "active";
@@ -729,6 +789,9 @@ function resolveConfig(data: VigilConfig, baseDir: string | undefined): Resolved
     record: { path: path((d.record as ResolvedConfig["record"]).path) },
     alerts: d.alerts as ResolvedConfig["alerts"],
     queue: d.queue as ResolvedConfig["queue"],
+    ...(data.metrics === undefined
+      ? {}
+      : { metrics: data.metrics as NonNullable<ResolvedConfig["metrics"]> }),
     log: d.log as ResolvedConfig["log"],
   };
 }

@@ -1,13 +1,28 @@
 import type { Address, Hex } from "viem";
 import { describeError, InputError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
+import {
+  discordBody,
+  pagerDutyBody,
+  slackBody,
+  telegramBody,
+  WEBHOOK_FORMATS,
+  type WebhookFormat,
+} from "./alert-formats.ts";
+
+export type { WebhookFormat } from "./alert-formats.ts";
 
 /**
  * Alerts to webhooks. `notify` only queues (it never throws and never waits), one queue per
  * webhook so each receives its alerts in order; a failing webhook never holds up another.
  *
  * A webhook URL often carries its token in the path or query (Slack, Discord, Telegram), so only
- * the URL's origin is ever logged, and error texts are scrubbed of the rest of the URL.
+ * the URL's origin is ever logged, and error texts are scrubbed of the rest of the URL. A
+ * PagerDuty routing key is read from the environment when the alerter is created and only ever
+ * goes into request bodies.
+ *
+ * Each webhook has a body format (alert-formats.ts): Vigil's generic JSON, Slack, Discord,
+ * Telegram or PagerDuty Events v2.
  */
 
 export type AlertSeverity = "alert" | "pause";
@@ -26,14 +41,31 @@ export type Alert = {
   recordPath: string;
   /** Epoch ms. */
   at: number;
+  /** Chain of the transaction: known chains get a block-explorer link. */
+  chainId?: number;
+  /** Explicit links (they win over the explorer link and the record path). */
+  links?: { tx?: string; record?: string };
 };
 
 export type WebhookConfig = {
   url: string;
-  /** Body format; only the generic JSON body exists so far. */
-  format?: "json";
+  /** Body format (default "json", Vigil's generic body). */
+  format?: WebhookFormat;
   /** The least severe alert this webhook receives (default "alert": all of them). */
   minSeverity?: AlertSeverity;
+  /** format "pagerduty": the environment variable holding the Events API v2 routing key. */
+  routingKeyEnv?: string;
+  /** format "telegram": the chat to post to (numeric id or @channel). */
+  chatId?: string;
+};
+
+/** How one alert's delivery to one webhook ended (for metrics). */
+export type DeliveryResult = {
+  format: WebhookFormat;
+  /** Scheme, host and port of the webhook (safe to log). */
+  webhook: string;
+  result: "delivered" | "rejected" | "gave_up";
+  attempts: number;
 };
 
 export type AlerterOptions = {
@@ -52,6 +84,10 @@ export type AlerterOptions = {
   timeoutMs?: number;
   /** Alerts waiting per webhook beyond which the oldest is dropped, with a warning (default 1000). */
   maxQueue?: number;
+  /** Where `routingKeyEnv` is looked up (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Called once per alert and webhook when its delivery ends; must not throw (errors are ignored). */
+  onDelivery?: (result: DeliveryResult) => void;
 };
 
 export type Alerter = {
@@ -70,7 +106,11 @@ type Webhook = {
   url: URL;
   /** Safe to log: scheme, host and port only. */
   origin: string;
-  format: "json";
+  format: WebhookFormat;
+  /** format "pagerduty". */
+  routingKey: string | undefined;
+  /** format "telegram". */
+  chatId: string | undefined;
   minRank: number;
   queue: Alert[];
   running: Promise<void> | undefined;
@@ -91,6 +131,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const maxDelayMs = Math.max(0, options.retry?.maxDelayMs ?? 30_000);
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxQueue = Math.max(1, options.maxQueue ?? 1_000);
+  const env = options.env ?? process.env;
 
   const webhooks: Webhook[] = options.webhooks.map((config, i) => {
     let url: URL;
@@ -105,10 +146,34 @@ export function createAlerter(options: AlerterOptions): Alerter {
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new InputError(`webhooks[${i}].url must be http or https (got ${url.protocol})`);
     }
+    const format = config.format ?? "json";
+    if (!WEBHOOK_FORMATS.includes(format)) {
+      throw new InputError(`webhooks[${i}].format must be one of ${WEBHOOK_FORMATS.join(", ")}`);
+    }
+    let routingKey: string | undefined;
+    if (format === "pagerduty") {
+      const name = config.routingKeyEnv;
+      routingKey = name === undefined ? undefined : env[name]?.trim();
+      if (!name || !routingKey) {
+        throw new InputError(
+          name
+            ? `Environment variable ${name} is not set (alerts.webhooks[${i}].routingKeyEnv)`
+            : `webhooks[${i}] has format "pagerduty" but no routingKeyEnv`,
+          { hint: "set it to the routing key of the PagerDuty service's Events API v2 integration" },
+        );
+      }
+    }
+    if (format === "telegram" && !config.chatId) {
+      throw new InputError(`webhooks[${i}] has format "telegram" but no chatId`, {
+        hint: "set chatId to the numeric chat id or the channel's @username",
+      });
+    }
     return {
       url,
       origin: url.origin,
-      format: config.format ?? "json",
+      format,
+      routingKey,
+      chatId: config.chatId,
       minRank: SEVERITY_RANK[config.minSeverity ?? "alert"],
       queue: [],
       running: undefined,
@@ -154,9 +219,22 @@ export function createAlerter(options: AlerterOptions): Alerter {
     });
   }
 
+  function report(hook: Webhook, result: DeliveryResult["result"], attempts: number): void {
+    try {
+      options.onDelivery?.({ format: hook.format, webhook: hook.origin, result, attempts });
+    } catch {
+      // a metrics hook must never break delivery
+    }
+  }
+
   async function deliver(hook: Webhook, alert: Alert): Promise<void> {
-    const body = JSON.stringify(alertBody(alert));
-    const fields = { webhook: hook.origin, incident_id: alert.incidentId, severity: alert.severity };
+    const body = JSON.stringify(formatBody(hook, alert));
+    const fields = {
+      webhook: hook.origin,
+      format: hook.format,
+      incident_id: alert.incidentId,
+      severity: alert.severity,
+    };
     let last = "";
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let delayMs = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
@@ -171,6 +249,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
         await response.arrayBuffer().catch(() => undefined);
         if (response.ok) {
           logger.info({ ...fields, status: response.status, attempt }, "Delivered alert");
+          report(hook, "delivered", attempt);
           return;
         }
         last = `HTTP ${response.status}`;
@@ -180,6 +259,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
             "Webhook rejected the alert; not retrying",
           );
           hook.sent.delete(dedupKey(alert));
+          report(hook, "rejected", attempt);
           return;
         }
         const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
@@ -199,6 +279,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
       if (attempt < attempts) await sleep(delayMs);
     }
     logger.warn({ ...fields, attempts, last_error: last }, "Gave up delivering an alert");
+    report(hook, "gave_up", attempts);
     // A later notify of the same alert may try again.
     hook.sent.delete(dedupKey(alert));
   }
@@ -248,6 +329,22 @@ export function createAlerter(options: AlerterOptions): Alerter {
       }
     },
   };
+}
+
+/** The body of an alert in a webhook's format. */
+function formatBody(hook: Webhook, alert: Alert): Record<string, unknown> {
+  switch (hook.format) {
+    case "slack":
+      return slackBody(alert);
+    case "discord":
+      return discordBody(alert);
+    case "telegram":
+      return telegramBody(alert, hook.chatId ?? "");
+    case "pagerduty":
+      return pagerDutyBody(alert, hook.routingKey ?? "");
+    default:
+      return alertBody(alert);
+  }
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
