@@ -2,9 +2,15 @@ import { type Address, getAddress, type Hex, keccak256, type LocalAccount, toHex
 import { privateKeyToAccount } from "viem/accounts";
 import { extractFeatures } from "./features/extract.ts";
 import type { Features } from "./features/types.ts";
-import { configVersion, type ResolvedConfig } from "./internal/config.ts";
+import { configVersion, metricsSettings, type ResolvedConfig } from "./internal/config.ts";
 import { describeError } from "./internal/errors.ts";
 import type { Logger } from "./internal/logger.ts";
+import {
+  createDaemonHealth,
+  createDaemonMetrics,
+  createRegistry,
+  startMetricsServer,
+} from "./internal/metrics.ts";
 import { createRpc } from "./internal/rpc.ts";
 import { createAlerter } from "./record/alerts.ts";
 import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
@@ -29,7 +35,10 @@ export type Timings = {
   seenAt: number;
   simulatedMs?: number;
   scoredMs?: number;
+  /** When the first accepted bundle's request started. */
   bundleSentMs?: number;
+  /** When the relay acknowledged it. */
+  bundleAckMs?: number;
   resolvedMs?: number;
 };
 
@@ -98,16 +107,31 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
   const resolvedListeners: ((r: Resolved) => void)[] = [];
   const responseListeners: ((incidentId: Hex, e: ResponseEvent) => void)[] = [];
   const counters = { screened: 0, skipped: 0, failed: 0, incidents: 0 };
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    for (const c of cleanups.splice(0).reverse()) {
+      const started = performance.now();
+      await c
+        .fn()
+        .catch((error) => logger.warn({ component: c.name, err: describeError(error) }, "Failed to stop"));
+      logger.debug({ component: c.name, ms: Math.round(performance.now() - started) }, "Stopped component");
+    }
   };
 
   try {
     const record = await createIncidentLog(config.record.path);
-    cleanups.push(() => record.close());
-    const alerter = createAlerter({ webhooks: config.alerts.webhooks, logger });
-    cleanups.push(() => Promise.race([alerter.flush(), new Promise<void>((r) => setTimeout(r, 3000))]));
+    cleanups.push({ name: "record", fn: () => record.close() });
+    const registry = createRegistry({ logger });
+    const metrics = createDaemonMetrics(registry, { version: CODE_VERSION });
+    const alerter = createAlerter({
+      webhooks: config.alerts.webhooks,
+      logger,
+      onDelivery: (r) => metrics.alertDeliveries.inc({ format: r.format, result: r.result }),
+    });
+    cleanups.push({
+      name: "alerts",
+      fn: () => Promise.race([alerter.flush(), new Promise<void>((r) => setTimeout(r, 3000).unref())]),
+    });
 
     const forks = await createForkPool({
       upstreamUrl: config.chain.rpcUrl,
@@ -115,7 +139,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       logger,
       timeoutMs: config.simulator.timeoutMs,
     });
-    cleanups.push(() => forks.stop());
+    cleanups.push({ name: "forks", fn: () => forks.stop() });
+    metrics.bindForkPool(forks);
 
     const responder = createResponder({
       upstream,
@@ -140,7 +165,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       },
       logger,
     });
-    cleanups.push(() => responder.stop());
+    cleanups.push({ name: "responder", fn: () => responder.stop() });
+    await responder.ready();
 
     const source = createMempoolSource({
       wsUrl: config.chain.wsUrl,
@@ -153,7 +179,22 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       responder.onHead(head);
     });
     await source.start();
-    cleanups.push(() => source.stop());
+    cleanups.push({ name: "source", fn: () => source.stop() });
+    metrics.bindSource(source);
+    const metricsAt = metricsSettings(config);
+    if (metricsAt.port !== 0) {
+      const server = await startMetricsServer({
+        ...metricsAt,
+        registry,
+        logger,
+        health: createDaemonHealth({
+          sourceConnected: () => source.connected(),
+          latestHead: () => source.latestHead(),
+          maxHeadAgeSeconds: 60,
+        }),
+      });
+      cleanups.push({ name: "metrics", fn: () => server.close() });
+    }
 
     const sentinelAddress = getAddress(sentinel.address);
     /** Cheap checks before simulating: what cannot call into a protocol is not simulated. */
@@ -181,6 +222,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     async function handle(tx: PendingTx): Promise<void> {
       if (skip(tx)) {
         counters.skipped++;
+        metrics.skipped.inc();
         return;
       }
       const timings: Timings = { seenAt: tx.seenAt };
@@ -201,6 +243,13 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       const verdict = scorer.score(features);
       timings.scoredMs = now() - tx.seenAt;
       counters.screened++;
+      metrics.recordScreening({
+        simulationSuccess: sim.success,
+        simulationMs: sim.durationMs,
+        decision: verdict.decision,
+        simulatedMs: timings.simulatedMs,
+        scoredMs: timings.scoredMs,
+      });
       const targets = affectedTargets(sim, protectedAddresses);
       const incidentId =
         verdict.decision === "ignore" ? undefined : incidentIdFor(config.chain.chainId, tx.hash);
@@ -223,6 +272,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       if (!incidentId) return;
 
       counters.incidents++;
+      // The raw bytes make the record self-contained (replayable with `vigil simulate`).
+      const raw = await upstream.call<Hex | null>("eth_getRawTransactionByHash", [tx.hash]).catch(() => null);
       const level = verdict.decision === "pause" ? "warn" : "info";
       logger[level](
         {
@@ -241,7 +292,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         decision: verdict.decision === "pause" ? "pause" : "alert",
         score: verdict.score,
         reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
-        tx: { hash: tx.hash, from: tx.from, to: tx.to, nonce: tx.nonce },
+        tx: { hash: tx.hash, from: tx.from, to: tx.to, nonce: tx.nonce, ...(raw ? { raw } : {}) },
         targets,
         simulation: {
           ...decided.simulation,
@@ -252,6 +303,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         timings: { ...timings },
       });
       alerter.notify({
+        chainId: config.chain.chainId,
         incidentId,
         severity: verdict.decision === "pause" ? "pause" : "alert",
         title:
@@ -275,7 +327,16 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         const onEvent = (e: ResponseEvent) => {
           for (const fn of responseListeners) fn(incidentId, e);
           if (e.kind === "bundle") {
-            if (timings.bundleSentMs === undefined && !e.error) timings.bundleSentMs = e.at - tx.seenAt;
+            const first = timings.bundleSentMs === undefined && !e.error;
+            if (first) {
+              timings.bundleSentMs = e.sentAt - tx.seenAt;
+              timings.bundleAckMs = e.at - tx.seenAt;
+            }
+            metrics.recordBundle({
+              relay: e.relay,
+              ...(e.error ? { error: e.error } : {}),
+              ...(first ? { sinceSeenMs: e.sentAt - tx.seenAt } : {}),
+            });
             void record.append({
               kind: "bundle",
               incidentId,
@@ -302,6 +363,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           onEvent,
         );
         outcome = result;
+        metrics.recordOutcome(outcome);
       }
       timings.resolvedMs = now() - tx.seenAt;
       await record.append({
@@ -313,6 +375,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         timings: { ...timings },
       });
       alerter.notify({
+        chainId: config.chain.chainId,
         incidentId,
         severity: "pause",
         title: `Incident ${outcome}`,
@@ -338,14 +401,18 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           await handle(tx);
         } catch (error) {
           counters.failed++;
+          metrics.failed.inc();
           logger.error({ tx: tx.hash, err: describeError(error) }, "Failed to screen transaction");
         }
       }
     });
     // Stop order: no new work, then let in-flight responses finish or be cut by their stops.
-    cleanups.push(async () => {
-      abort.abort();
-      await Promise.race([Promise.allSettled(workers), new Promise((r) => setTimeout(r, 5000))]);
+    cleanups.push({
+      name: "workers",
+      fn: async () => {
+        abort.abort();
+        await Promise.race([Promise.allSettled(workers), new Promise((r) => setTimeout(r, 5000).unref())]);
+      },
     });
     logger.info(
       {

@@ -10,6 +10,7 @@ import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
 import { type Decided, type Resolved, type RunningGuardian, startGuardian } from "../src/guardian.ts";
 import { parseConfig } from "../src/internal/config.ts";
 import { silentLogger } from "../src/internal/logger.ts";
+import { freePort } from "../src/internal/ports.ts";
 import { readIncidents, verifyIncidentLog } from "../src/record/incidents.ts";
 import type { ResponseEvent } from "../src/respond/responder.ts";
 import { signTx } from "./helpers.ts";
@@ -28,6 +29,7 @@ describe("guardian daemon on a devnet", () => {
   let net: RunningDevnet;
   let guardian: RunningGuardian;
   let recordPath: string;
+  let metricsUrl: string;
   const decisions: Decided[] = [];
   const resolved: Resolved[] = [];
   const responses: { incidentId: Hex; e: ResponseEvent }[] = [];
@@ -44,7 +46,9 @@ describe("guardian daemon on a devnet", () => {
       relays: [{ url: net.relayUrl, name: "local" }],
       simulator: { forks: 1 },
       record: { path: recordPath },
+      metrics: { port: await freePort() },
     });
+    metricsUrl = `http://127.0.0.1:${config.metrics?.port}`;
     guardian = await startGuardian({
       config,
       sentinelKey: devnetPrivateKey("sentinel"),
@@ -105,5 +109,27 @@ describe("guardian daemon on a devnet", () => {
     expect(await verifyIncidentLog(recordPath)).toMatchObject({ ok: true });
     const [incident] = await readIncidents(recordPath);
     expect(incident?.outcome).toBe("paused");
+  });
+
+  it("exposes what it did on /metrics and its health on /healthz", async () => {
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    const value = (line: string) =>
+      Number(
+        text
+          .split("\n")
+          .find((l) => l.startsWith(line))
+          ?.split(" ")
+          .pop(),
+      );
+    expect(value('vigil_scorer_decisions_total{kind="pause"}')).toBe(1);
+    expect(value("vigil_pipeline_screened_total")).toBeGreaterThanOrEqual(1);
+    expect(value('vigil_response_outcomes_total{outcome="paused"}')).toBe(1);
+    expect(value("vigil_source_connected")).toBe(1);
+    expect(text).toMatch(
+      /vigil_pipeline_stage_latency_milliseconds_bucket\{stage="bundle_sent",le="[^"]+"\} 1/,
+    );
+    const health = await fetch(`${metricsUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { status: string }).status).toBe("ok");
   });
 });

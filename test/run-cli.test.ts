@@ -39,6 +39,7 @@ describe("vigil run --shadow (the daemon as a process)", () => {
         simulator: { forks: 1 },
         record: { path: "incidents.jsonl" },
         log: { level: "debug" },
+        metrics: { port: 0 },
       }),
     );
     const key = devnetPrivateKey("sentinel");
@@ -89,6 +90,32 @@ describe("vigil run --shadow (the daemon as a process)", () => {
 
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+
+    // The record holds the raw transaction; `vigil simulate` replays the mined attack and explains it.
+    const [incident] = await readIncidents(record);
+    expect(incident?.opened?.tx.raw).toBe(raw);
+    const sim = spawn(
+      process.execPath,
+      ["bin/vigil.js", "simulate", keccak256(raw), "--config", configPath, "--json"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, TEST_SENTINEL_KEY: key },
+      },
+    );
+    let simOut = "";
+    sim.stdout.on("data", (c: Buffer) => {
+      simOut += c.toString();
+    });
+    const simCode = await new Promise<number | null>((resolve) => sim.once("exit", (c) => resolve(c)));
+    expect(simCode).toBe(3); // non-ignore decisions exit 3
+    const explained = JSON.parse(simOut) as {
+      decision: string;
+      reasons: { rule: string }[];
+      stateBlock: string;
+    };
+    expect(explained.decision).toBe("pause");
+    expect(explained.reasons[0]?.rule).toBe("protected-read-manipulated");
+    expect(BigInt(explained.stateBlock)).toBe(built.number - 1n);
     for (const text of [output, fs.readFileSync(record, "utf8")]) {
       expect(text).not.toContain(key.slice(2));
       expect(text.toLowerCase()).not.toContain(key.slice(2).toLowerCase());

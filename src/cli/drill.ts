@@ -49,7 +49,7 @@ export function registerDrill(program: Command): void {
       const logFile = path.join(out, "daemon.log");
       const logger = pino(
         { level: "info", base: null },
-        pino.destination({ dest: logFile, mkdir: true, sync: false }),
+        pino.destination({ dest: logFile, mkdir: true, sync: true }),
       );
       const shutdown = createShutdown(logger);
       shutdown.register("anvil", () => stopAllAnvils());

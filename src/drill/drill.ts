@@ -287,6 +287,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       relays: [{ url: chain.relayUrl, name: "relay" }],
       simulator: { forks: 2 },
       record: { path: recordPath },
+      // No metrics port: a drill must not collide with a daemon running on this machine.
+      metrics: { port: 0 },
     });
     progress("starting the guardian daemon");
     const guardian = await startGuardian({ config, sentinelKey: chain.sentinelKey, logger });
