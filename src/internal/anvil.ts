@@ -81,6 +81,11 @@ async function launch(port: number, options: AnvilOptions): Promise<AnvilInstanc
   });
   await anvil.start();
   let stopped = false;
+  // If the process died on its own, stop() must not wait for a close that already happened.
+  let exited = false;
+  anvil.on("exit", () => {
+    exited = true;
+  });
   const instance: AnvilInstance = {
     port,
     rpcUrl: `http://127.0.0.1:${port}`,
@@ -89,6 +94,7 @@ async function launch(port: number, options: AnvilOptions): Promise<AnvilInstanc
       if (stopped) return;
       stopped = true;
       live.delete(instance);
+      if (exited) return;
       await anvil.stop();
     },
   };
