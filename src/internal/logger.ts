@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { PinoPretty } from "pino-pretty";
 
 export type Logger = pino.Logger;
 
@@ -6,8 +7,16 @@ export type Logger = pino.Logger;
  * Structured logs (pino). Messages are past tense ("Built block"), fields snake_case.
  * Anything that could hold a key is redacted even if a caller passes it by mistake.
  */
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+export function createLogger(
+  options: { level?: string; name?: string; format?: "json" | "pretty" | "auto" } = {},
+): Logger {
   // Logs go to stderr so that a command's stdout holds only its result (a summary or --json).
+  // On a terminal they are pretty-printed for people; piped (journald, files) they stay JSON.
+  const format = options.format ?? (process.env.VIGIL_LOG_FORMAT as "json" | "pretty" | undefined) ?? "auto";
+  const pretty = format === "pretty" || (format === "auto" && process.stderr.isTTY === true);
+  const destination = pretty
+    ? PinoPretty({ destination: 2, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "name" })
+    : pino.destination(2);
   return pino(
     {
       name: options.name ?? "vigil",
@@ -27,7 +36,7 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
         censor: "[redacted]",
       },
     },
-    pino.destination(2),
+    destination,
   );
 }
 
