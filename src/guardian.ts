@@ -17,9 +17,10 @@ import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
 import { createResponder, type Outcome, type ResponseEvent } from "./respond/responder.ts";
 import { createScorer } from "./score/scorer.ts";
 import type { Model, Verdict } from "./score/types.ts";
-import { createForkPool } from "./simulate/forks.ts";
+import { createForkPool, type Fork } from "./simulate/forks.ts";
 import { nextBlockContext, simulateTx } from "./simulate/simulate.ts";
-import type { Simulation } from "./simulate/types.ts";
+import type { BlockContext, Simulation } from "./simulate/types.ts";
+import { createPrefilter } from "./source/prefilter.ts";
 import { createMempoolSource } from "./source/source.ts";
 import type { Head, PendingTx } from "./source/types.ts";
 
@@ -29,6 +30,13 @@ import type { Head, PendingTx } from "./source/types.ts";
  */
 
 export const CODE_VERSION = "vigil-0.1.0";
+
+/**
+ * Simulations in flight per fork. A simulation is a few RPC round trips, each short; one at a
+ * time per fork leaves both the fork and the daemon idle between them (measured: ~100 screened/s
+ * with 2 forks at 1 in flight; see bench:latency).
+ */
+const SIMULATIONS_PER_FORK = 3;
 
 /** Milestones of one transaction, ms since the source first saw it. */
 export type Timings = {
@@ -69,6 +77,12 @@ export type GuardianOptions = {
   /** Decide and record, send nothing (also set by `response.mode: "shadow"`). */
   shadow?: boolean;
   model?: Model;
+  /**
+   * For benchmarks only. `naive`: the baseline the optimised pipeline is measured against — one
+   * fork reset to the head before every simulation, no prefilter (every transaction simulated, in
+   * arrival order).
+   */
+  tuning?: { naive?: boolean };
 };
 
 export type RunningGuardian = {
@@ -135,7 +149,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
 
     const forks = await createForkPool({
       upstreamUrl: config.chain.rpcUrl,
-      size: config.simulator.forks,
+      size: options.tuning?.naive ? 1 : config.simulator.forks,
+      perFork: options.tuning?.naive ? 1 : SIMULATIONS_PER_FORK,
       logger,
       timeoutMs: config.simulator.timeoutMs,
     });
@@ -156,7 +171,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       },
       publicFallback: config.response.publicFallback,
       withFork: async (fn) => {
-        const fork = await forks.acquire();
+        const fork = await forks.acquire({ exclusive: true });
         try {
           return await fn(fork.rpc);
         } finally {
@@ -168,11 +183,15 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     cleanups.push({ name: "responder", fn: () => responder.stop() });
     await responder.ready();
 
+    const naive = options.tuning?.naive === true;
+    const prefilter = createPrefilter();
     const source = createMempoolSource({
       wsUrl: config.chain.wsUrl,
       httpUrl: config.chain.rpcUrl,
       logger,
       queueCapacity: config.queue.capacity,
+      // The naive baseline serves transactions in arrival order.
+      priority: naive ? () => 1 : (tx) => prefilter.rank(tx),
     });
     source.onHead((head) => {
       forks.advance(head.number);
@@ -199,7 +218,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     const sentinelAddress = getAddress(sentinel.address);
     /** Cheap checks before simulating: what cannot call into a protocol is not simulated. */
     const skip = (tx: PendingTx): boolean =>
-      (tx.to !== null && tx.input === "0x") || getAddress(tx.from) === sentinelAddress;
+      naive ? getAddress(tx.from) === sentinelAddress : !prefilter.shouldSimulate(tx, sentinelAddress);
 
     async function currentHead(): Promise<Head> {
       const h = source.latestHead();
@@ -229,15 +248,36 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       const head = await currentHead();
       const context = nextBlockContext(head);
       const fork = await forks.acquire();
-      let sim: Simulation;
+      // The fork is kept until the pause is proved on it (same state, warm), else released now.
+      let released = false;
+      const release = () => {
+        if (!released) forks.release(fork);
+        released = true;
+      };
       try {
-        sim = await simulateTx(fork, tx, context, {
-          protectedAddresses,
-          gasCap: BigInt(config.simulator.gasLimit),
-        });
+        await screen(tx, timings, head, context, fork, release);
       } finally {
-        forks.release(fork);
+        release();
       }
+    }
+
+    async function screen(
+      tx: PendingTx,
+      timings: Timings,
+      head: Head,
+      context: BlockContext,
+      fork: Fork,
+      release: () => void,
+    ): Promise<void> {
+      if (naive) {
+        await fork.rpc.call("anvil_reset", [
+          { forking: { jsonRpcUrl: config.chain.rpcUrl, blockNumber: Number(head.number) } },
+        ]);
+      }
+      const sim = await simulateTx(fork, tx, context, {
+        protectedAddresses,
+        gasCap: BigInt(config.simulator.gasLimit),
+      });
       timings.simulatedMs = now() - tx.seenAt;
       const features = extractFeatures(sim, tx.from);
       const verdict = scorer.score(features);
@@ -269,6 +309,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         timings,
       };
       for (const fn of decisionListeners) fn(decided);
+      if (verdict.decision !== "pause" || shadow) release();
       if (!incidentId) return;
 
       counters.incidents++;
@@ -325,6 +366,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         outcome = "shadow";
       } else {
         const onEvent = (e: ResponseEvent) => {
+          if (e.kind === "proof") release();
           for (const fn of responseListeners) fn(incidentId, e);
           if (e.kind === "bundle") {
             const first = timings.bundleSentMs === undefined && !e.error;
@@ -358,9 +400,14 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
             includedBlock = e.includedBlock;
           }
         };
+        // Proving on the simulation's own fork (still held) avoids waiting for another one. A
+        // creation attack is proved on a fork to itself: give this one back first, or with a
+        // single fork the proof would wait for ourselves.
+        if (tx.to === null) release();
         const result: Outcome = await responder.respond(
           { incidentId, attack: tx, targets, context },
           onEvent,
+          tx.to === null ? undefined : fork.rpc,
         );
         outcome = result;
         metrics.recordOutcome(outcome);
@@ -393,19 +440,22 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     }
 
     const abort = new AbortController();
-    const workers = Array.from({ length: config.simulator.forks }, async () => {
-      for (;;) {
-        const tx = await source.next(abort.signal);
-        if (!tx) return;
-        try {
-          await handle(tx);
-        } catch (error) {
-          counters.failed++;
-          metrics.failed.inc();
-          logger.error({ tx: tx.hash, err: describeError(error) }, "Failed to screen transaction");
+    const workers = Array.from(
+      { length: naive ? 1 : config.simulator.forks * SIMULATIONS_PER_FORK },
+      async () => {
+        for (;;) {
+          const tx = await source.next(abort.signal);
+          if (!tx) return;
+          try {
+            await handle(tx);
+          } catch (error) {
+            counters.failed++;
+            metrics.failed.inc();
+            logger.error({ tx: tx.hash, err: describeError(error) }, "Failed to screen transaction");
+          }
         }
-      }
-    });
+      },
+    );
     // Stop order: no new work, then let in-flight responses finish or be cut by their stops.
     cleanups.push({
       name: "workers",

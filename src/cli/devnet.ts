@@ -25,6 +25,12 @@ export function registerDevnet(program: Command): void {
       2000,
     )
     .option("--out <file>", "where to write the deployment JSON", ".vigil/devnet.json")
+    .option(
+      "--gas-limit <gas>",
+      "block gas limit",
+      parseIntOption("--gas-limit", 1_000_000, 10_000_000_000),
+      30_000_000,
+    )
     .option("--json", "print the deployment as JSON instead of a summary")
     .action(
       async (opts: { port: number; relayPort: number; blockTime: number; out: string; json?: boolean }) => {

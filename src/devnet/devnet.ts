@@ -19,6 +19,8 @@ export type RunningDevnet = {
 
 export type StartDevnetOptions = {
   anvilPort?: number;
+  /** Block gas limit (Anvil's default is 30M; load benchmarks raise it). */
+  gasLimit?: bigint;
   relayPort?: number;
   /** 0 = blocks only on `buildBlock()`. */
   blockTimeMs: number;
@@ -36,6 +38,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<RunningD
     noMining: true,
     order: "fifo",
     ...(options.anvilPort === undefined ? {} : { port: options.anvilPort }),
+    ...(options.gasLimit === undefined ? {} : { gasLimit: options.gasLimit }),
   });
   try {
     const devnet = await connectDevnet(anvil.rpcUrl);

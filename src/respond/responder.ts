@@ -56,7 +56,7 @@ export type ResponderOptions = {
   publicFallback: boolean;
   /** Give up after this many blocks without the pause landing. */
   maxBlocks?: number;
-  /** Runs `fn` on a fork at the head (for the proof). */
+  /** Runs `fn` on a fork at the head that nothing else uses meanwhile (for a proof that mines). */
   withFork: <T>(fn: (rpc: Rpc) => Promise<T>) => Promise<T>;
   logger: Logger;
   now?: () => number;
@@ -65,7 +65,11 @@ export type ResponderOptions = {
 export type Responder = {
   /** Resolves once keys are warmed up and the sentinel's nonce is known. */
   ready(): Promise<void>;
-  respond(request: ResponseRequest, onEvent: (e: ResponseEvent) => void): Promise<Outcome>;
+  /**
+   * Proves, sends and follows the pause until it resolves. `forkRpc`: a fork at the attack's
+   * state that may be used for the proof (read-only calls only).
+   */
+  respond(request: ResponseRequest, onEvent: (e: ResponseEvent) => void, forkRpc?: Rpc): Promise<Outcome>;
   onHead(head: Head): void;
   stop(): Promise<void>;
 };
@@ -274,18 +278,22 @@ export function createResponder(options: ResponderOptions): Responder {
     ready: async () => {
       await warm;
     },
-    async respond(request, onEvent) {
+    async respond(request, onEvent, forkRpc) {
       const data = pauseCalldata(request.targets, request.incidentId);
-      const proof = await options.withFork((rpc) =>
-        provePause(rpc, {
-          sentinel: sentinel.address,
-          guardian: options.guardian,
-          pauseData: data,
-          attack: request.attack,
-          targets: request.targets,
-          context: request.context,
-        }),
-      );
+      const proofParams = {
+        sentinel: sentinel.address,
+        guardian: options.guardian,
+        pauseData: data,
+        attack: request.attack,
+        targets: request.targets,
+        context: request.context,
+      };
+      // The simulation's own fork is at the right state and already warm; a contract-creation
+      // attack is proved by mining on a fork, which needs one to itself.
+      const proof =
+        forkRpc && request.attack.to !== null
+          ? await provePause(forkRpc, proofParams)
+          : await options.withFork((rpc) => provePause(rpc, proofParams));
       onEvent({ kind: "proof", at: now(), proof });
       if (!proof.works) {
         onEvent({ kind: "resolved", at: now(), outcome: "not-sent", detail: proof.reason });

@@ -19,8 +19,12 @@ export type Fork = {
 };
 
 export type ForkPool = {
-  /** Resolves with an idle fork at the newest head; call `release` when done. */
-  acquire(signal?: AbortSignal): Promise<Fork>;
+  /**
+   * Resolves with a fork at the newest head; call `release` when done. A fork serves up to
+   * `perFork` simulations at once (read-only calls); `exclusive` waits until it serves none
+   * and keeps others off it (for work that mines on the fork).
+   */
+  acquire(options?: { signal?: AbortSignal; exclusive?: boolean }): Promise<Fork>;
   release(fork: Fork): void;
   /** Tells the pool about a new upstream head. */
   advance(head: bigint): void;
@@ -35,7 +39,13 @@ export type ForkPool = {
   stop(): Promise<void>;
 };
 
-type Slot = { fork: Fork; anvil: AnvilInstance; busy: boolean; resetting: Promise<void> | undefined };
+type Slot = {
+  fork: Fork;
+  anvil: AnvilInstance;
+  users: number;
+  exclusive: boolean;
+  resetting: Promise<void> | undefined;
+};
 
 export async function createForkPool(options: {
   upstreamUrl: string;
@@ -44,7 +54,10 @@ export async function createForkPool(options: {
   timeoutMs?: number;
   /** Fork at this block instead of the upstream head (post-mortems). */
   atBlock?: bigint;
+  /** Simulations one fork serves at once (default 1). */
+  perFork?: number;
 }): Promise<ForkPool> {
+  const perFork = options.perFork ?? 1;
   const { logger } = options;
   const upstream = createRpc(options.upstreamUrl);
   let head = options.atBlock ?? BigInt(await upstream.call<string>("eth_blockNumber"));
@@ -64,7 +77,7 @@ export async function createForkPool(options: {
             url: anvil.rpcUrl,
             head,
           };
-          return { fork, anvil, busy: false, resetting: undefined };
+          return { fork, anvil, users: 0, exclusive: false, resetting: undefined };
         },
       ),
     ),
@@ -83,7 +96,7 @@ export async function createForkPool(options: {
   }
 
   function reset(slot: Slot): void {
-    if (slot.resetting || slot.busy || stopped || slot.fork.head === head) return;
+    if (slot.resetting || slot.users > 0 || stopped || slot.fork.head === head) return;
     const target = head;
     slot.resetting = (async () => {
       try {
@@ -105,13 +118,19 @@ export async function createForkPool(options: {
   }
 
   return {
-    async acquire(signal) {
+    async acquire(acquireOptions = {}) {
+      const { signal, exclusive = false } = acquireOptions;
       for (;;) {
         if (stopped) throw new Error("fork pool stopped");
         signal?.throwIfAborted();
-        const ready = slots.find((s) => !s.busy && !s.resetting && s.fork.head === head);
+        const usable = (s: Slot) => !s.resetting && !s.exclusive && s.fork.head === head;
+        // Least loaded first, so simulations spread over the forks.
+        const ready = slots
+          .filter((s) => usable(s) && (exclusive ? s.users === 0 : s.users < perFork))
+          .sort((a, b) => a.users - b.users)[0];
         if (ready) {
-          ready.busy = true;
+          ready.users++;
+          ready.exclusive = exclusive;
           return ready.fork;
         }
         for (const s of slots) reset(s);
@@ -121,7 +140,8 @@ export async function createForkPool(options: {
     release(fork) {
       const slot = slots[fork.id];
       if (!slot) return;
-      slot.busy = false;
+      slot.users = Math.max(0, slot.users - 1);
+      slot.exclusive = false;
       reset(slot);
       wake();
     },
@@ -133,7 +153,7 @@ export async function createForkPool(options: {
     health() {
       return {
         forks: slots.length,
-        idle: slots.filter((s) => !s.busy && !s.resetting).length,
+        idle: slots.filter((s) => s.users === 0 && !s.resetting).length,
         atHead: slots.filter((s) => s.fork.head === head).length,
         head,
         resets,

@@ -206,6 +206,14 @@ export async function simulateTx(
   };
   const reads = protectedReads(root, isProtected);
   const logs = logsInOrder(root).map((l) => l.log);
+  // Pools' reserves only matter when a protected contract is involved: skip the reads otherwise.
+  let touched = false;
+  for (const f of frames(root)) if (isProtected(f.to)) touched = true;
+  for (const log of logs) {
+    if (log.topics[0] !== TRANSFER_TOPIC || log.topics.length !== 3) continue;
+    for (const t of [log.topics[1], log.topics[2]])
+      if (isProtected(getAddress(`0x${(t ?? "").slice(26)}`))) touched = true;
+  }
   const balancePairs = new Map<string, { token: Address; holder: Address }>();
   const pools = new Set<Address>();
   for (const log of logs) {
@@ -215,7 +223,7 @@ export async function simulateTx(
         const holder = getAddress(`0x${(t ?? "").slice(26)}`);
         if (isProtected(holder)) balancePairs.set(`${log.address}:${holder}`, { token: log.address, holder });
       }
-    } else if (topic === SYNC_TOPIC) {
+    } else if (topic === SYNC_TOPIC && touched) {
       pools.add(log.address);
     }
   }

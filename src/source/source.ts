@@ -168,6 +168,7 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
   let txpoolUnsupported = false;
   /** Catch-ups run one after another, never interleaved. */
   let catchUpChain: Promise<void> = Promise.resolve();
+  let catchUpRunning = false;
   /** Work stop() waits for, so nothing outlives the source. */
   const inflight = new Set<Promise<unknown>>();
 
@@ -264,8 +265,12 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
   function onHeadNotification(result: unknown): void {
     if (stopped) return;
     const parsed = parseHead(result, now());
-    if (parsed.ok) emitHead(parsed.value, false);
-    else malformed(parsed.reason);
+    if (parsed.ok) {
+      emitHead(parsed.value, false);
+      // A node may drop pending-transaction notifications under load (Anvil's subscription
+      // channel is bounded): once per head, compare with the pool and take what was missed.
+      if (!catchUpRunning) void catchUp("reconcile");
+    } else malformed(parsed.reason);
   }
 
   /** Opens a socket and subscribes to both streams; the socket is closed again on failure. */
@@ -353,9 +358,13 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
   }
 
   /** Queues one catch-up after any running one. Never rejects. */
-  function catchUp(reason: "start" | "reconnect"): Promise<void> {
+  function catchUp(reason: "start" | "reconnect" | "reconcile"): Promise<void> {
+    catchUpRunning = true;
     catchUpChain = catchUpChain
       .then(() => runCatchUp(reason))
+      .finally(() => {
+        catchUpRunning = false;
+      })
       .catch((error: unknown) => log.error({ err: describeError(error), reason }, "Catch-up failed"));
     return track(catchUpChain);
   }
@@ -364,15 +373,20 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
    * Fetches the latest block and `txpool_content` over HTTP: heads and transactions announced
    * while no socket was subscribed (or before Vigil started) would otherwise never be seen.
    */
-  async function runCatchUp(reason: "start" | "reconnect"): Promise<void> {
+  async function runCatchUp(reason: "start" | "reconnect" | "reconcile"): Promise<void> {
+    if (reason === "reconcile" && txpoolUnsupported) return;
     const [pool, block] = await Promise.allSettled([
       txpoolUnsupported ? Promise.resolve(undefined) : http.call("txpool_content"),
-      http.call("eth_getBlockByNumber", ["latest", false]),
+      reason === "reconcile"
+        ? Promise.resolve(undefined)
+        : http.call("eth_getBlockByNumber", ["latest", false]),
     ]);
     if (stopped) return;
     const seenAt = now();
 
-    if (block.status === "fulfilled") {
+    if (reason === "reconcile") {
+      // The head came from the socket; nothing to fetch.
+    } else if (block.status === "fulfilled") {
       const head = parseHead(block.value, seenAt);
       if (head.ok) emitHead(head.value, true);
       else malformed(head.reason);
@@ -408,7 +422,14 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       else if (accept(tx.value)) added++;
     }
     counters.caughtUp += added;
-    log.info({ count: added, pool_size: list.value.length, reason }, "Caught up from txpool_content");
+    if (reason !== "reconcile") {
+      log.info({ count: added, pool_size: list.value.length, reason }, "Caught up from txpool_content");
+    } else if (added > 0) {
+      log.warn(
+        { count: added, pool_size: list.value.length },
+        "Found pending transactions the subscription missed",
+      );
+    }
   }
 
   async function start(): Promise<void> {

@@ -1,0 +1,176 @@
+// Load generator for the latency benchmark, run as a child process so that signing and sending
+// do not share an event loop with the daemon being measured. It pre-signs a seeded, realistic mix
+// of transactions for `rate * duration` sends, then sends them at the given rate and prints what
+// it sent (hash, epoch-ms send time, kind) as one JSON document on stdout.
+import fs from "node:fs";
+import { encodeDeployData, encodeFunctionData, type Hex, keccak256, parseGwei, parseUnits } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import {
+  DevToken,
+  SwapRouter,
+  VulnerableSpotPriceLendingMarket,
+} from "../../src/contracts/generated/artifacts.ts";
+import { createRpc } from "../../src/internal/rpc.ts";
+
+export type LoadgenInput = {
+  rpcUrl: string;
+  chainId: number;
+  keys: Hex[];
+  rate: number;
+  durationSec: number;
+  seed: number;
+  world: { router: Hex; pricePair: Hex; arbPair: Hex; usd: Hex; coll: Hex; market: Hex };
+};
+
+const input = JSON.parse(fs.readFileSync(process.argv[2] ?? "", "utf8")) as LoadgenInput;
+const rpc = createRpc(input.rpcUrl);
+
+/** mulberry32: a small seeded PRNG, so a run's mix is reproducible. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = prng(input.seed);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+
+const KINDS = [
+  ["eth-transfer", 30],
+  ["token-transfer", 15],
+  ["swap-usd", 18],
+  ["swap-coll", 17],
+  ["deposit", 15],
+  ["deploy", 5],
+] as const;
+type Kind = (typeof KINDS)[number][0];
+const totalWeight = KINDS.reduce((s, [, w]) => s + w, 0);
+function kind(): Kind {
+  let r = rand() * totalWeight;
+  for (const [k, w] of KINDS) {
+    r -= w;
+    if (r < 0) return k;
+  }
+  return "eth-transfer";
+}
+
+const accounts = input.keys.map((k) => privateKeyToAccount(k));
+const nonces = await Promise.all(
+  accounts.map(async (a) =>
+    Number(BigInt(await rpc.call<Hex>("eth_getTransactionCount", [a.address, "pending"]))),
+  ),
+);
+const w = input.world;
+const total = Math.round(input.rate * input.durationSec);
+const signed: { raw: Hex; hash: Hex; kind: Kind }[] = [];
+for (let i = 0; i < total; i++) {
+  const s = i % accounts.length;
+  const account = accounts[s];
+  if (!account) continue;
+  const k = kind();
+  const usd = parseUnits(String(10 + Math.floor(rand() * 2000)), 6);
+  const coll = parseUnits((0.01 + rand() * 1.5).toFixed(4), 18);
+  let to: Hex | undefined;
+  let data: Hex = "0x";
+  let gas = 21_000n;
+  let value = 0n;
+  switch (k) {
+    case "eth-transfer":
+      to = (accounts[(s + 1) % accounts.length]?.address ?? account.address) as Hex;
+      value = 1_000_000_000_000n;
+      break;
+    case "token-transfer":
+      to = w.usd;
+      data = encodeFunctionData({
+        abi: DevToken.abi,
+        functionName: "transfer",
+        args: [pick(accounts).address, usd],
+      });
+      gas = 80_000n;
+      break;
+    case "swap-usd":
+    case "swap-coll":
+      to = w.router;
+      data = encodeFunctionData({
+        abi: SwapRouter.abi,
+        functionName: "swapExactIn",
+        args: [
+          pick([w.pricePair, w.arbPair]),
+          k === "swap-usd" ? w.usd : w.coll,
+          k === "swap-usd" ? usd : coll,
+          0n,
+          account.address,
+        ],
+      });
+      gas = 250_000n;
+      break;
+    case "deposit":
+      to = w.market;
+      data = encodeFunctionData({
+        abi: VulnerableSpotPriceLendingMarket.abi,
+        functionName: "deposit",
+        args: [coll / 10n],
+      });
+      gas = 250_000n;
+      break;
+    case "deploy":
+      data = encodeDeployData({
+        abi: DevToken.abi,
+        bytecode: DevToken.bytecode,
+        args: [`Load ${i}`, `L${i}`, 18, account.address],
+      });
+      gas = 2_000_000n;
+      break;
+  }
+  const nonce = nonces[s] ?? 0;
+  nonces[s] = nonce + 1;
+  const raw = await account.signTransaction({
+    type: "eip1559",
+    chainId: input.chainId,
+    ...(to ? { to } : {}),
+    data,
+    value,
+    gas,
+    nonce,
+    maxFeePerGas: parseGwei("50"),
+    maxPriorityFeePerGas: parseGwei((1 + rand() * 2).toFixed(3)),
+  });
+  signed.push({ raw, hash: keccak256(raw), kind: k });
+}
+process.stderr.write(`loadgen: signed ${signed.length} transactions; sending at ${input.rate}/s\n`);
+
+const now = () => performance.timeOrigin + performance.now();
+const sent: { hash: Hex; at: number; kind: Kind }[] = [];
+let errors = 0;
+let inflight = 0;
+const start = now();
+let next = 0;
+await new Promise<void>((resolve) => {
+  const tick = () => {
+    const due = Math.min(signed.length, Math.floor(((now() - start) / 1000) * input.rate));
+    while (next < due && inflight < 256) {
+      const tx = signed[next++];
+      if (!tx) break;
+      inflight++;
+      const at = now();
+      rpc
+        .call("eth_sendRawTransaction", [tx.raw])
+        .then(() => sent.push({ hash: tx.hash, at, kind: tx.kind }))
+        .catch(() => {
+          errors++;
+        })
+        .finally(() => {
+          inflight--;
+        });
+    }
+    if (next >= signed.length && inflight === 0) resolve();
+    else setTimeout(tick, 2);
+  };
+  tick();
+});
+const wallSec = (now() - start) / 1000;
+process.stdout.write(`${JSON.stringify({ sent, errors, wallSec })}\n`);
