@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type Address, getAddress, type Hex, keccak256, type LocalAccount, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { extractFeatures } from "./features/extract.ts";
@@ -15,6 +17,7 @@ import { createRpc } from "./internal/rpc.ts";
 import { createAlerter } from "./record/alerts.ts";
 import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
 import { createResponder, type Outcome, type ResponseEvent } from "./respond/responder.ts";
+import { loadModel } from "./score/model.ts";
 import { createScorer } from "./score/scorer.ts";
 import type { Model, Verdict } from "./score/types.ts";
 import { createForkPool, type Fork } from "./simulate/forks.ts";
@@ -100,6 +103,24 @@ export type RunningGuardian = {
   stop(): Promise<void>;
 };
 
+/** The model shipped with Vigil (`npm run train` writes it). */
+export const SHIPPED_MODEL = fileURLToPath(new URL("../models/vigil-model.json", import.meta.url));
+
+/**
+ * The model the config asks for: a path (must load, or the daemon refuses to start), "none"
+ * (rules only), or absent (the shipped model if present, else rules only, said in the log).
+ */
+export function loadConfiguredModel(config: ResolvedConfig, logger: Logger): Model | undefined {
+  const wanted = config.detection.model;
+  if (wanted === "none") return undefined;
+  if (wanted !== undefined) return loadModel(wanted);
+  if (!fs.existsSync(SHIPPED_MODEL)) {
+    logger.warn({ path: SHIPPED_MODEL }, "No trained model found; scoring with the rules alone");
+    return undefined;
+  }
+  return loadModel(SHIPPED_MODEL);
+}
+
 export function incidentIdFor(chainId: number, txHash: Hex): Hex {
   // Deterministic, so two replicas seeing the same attack pause under the same incident id.
   return keccak256(toHex(`vigil:${chainId}:${txHash.toLowerCase()}`));
@@ -111,10 +132,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
   const protectedAddresses = config.targets.map((t) => t.address);
   const sentinel: LocalAccount = privateKeyToAccount(options.sentinelKey);
   const upstream = createRpc(config.chain.rpcUrl);
+  const model = options.model ?? loadConfiguredModel(config, logger);
   const scorer = createScorer({
     alertThreshold: config.detection.alertThreshold,
     pauseThreshold: config.detection.pauseThreshold,
-    ...(options.model ? { model: options.model } : {}),
+    ...(model ? { model, modelWeight: config.detection.modelWeight } : {}),
   });
   const versions = { code: CODE_VERSION, config: configVersion(config), model: scorer.version };
   const decisionListeners: ((d: Decided) => void)[] = [];
@@ -566,10 +588,11 @@ export async function explainTransaction(options: {
     });
     forks.release(fork);
     const features = extractFeatures(simulation, tx.from);
+    const model = options.model ?? loadConfiguredModel(config, options.logger);
     const scorer = createScorer({
       alertThreshold: config.detection.alertThreshold,
       pauseThreshold: config.detection.pauseThreshold,
-      ...(options.model ? { model: options.model } : {}),
+      ...(model ? { model, modelWeight: config.detection.modelWeight } : {}),
     });
     return {
       tx,

@@ -73,7 +73,7 @@ describe("valid configs", () => {
       targets: [{ address: MARKET, hints: { priceSources: [] } }],
       sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
       relays: [{ url: "http://127.0.0.1:8550" }],
-      detection: { alertThreshold: 0.4, pauseThreshold: 0.7 },
+      detection: { alertThreshold: 0.4, pauseThreshold: 0.7, modelWeight: 0.5 },
       simulator: { forks: 2, timeoutMs: 2000, gasLimit: 30_000_000 },
       response: {
         mode: "active",

@@ -33,7 +33,7 @@ export type VigilConfig = {
   sentinel: SentinelConfig;
   relays?: { url: string; name?: string }[];
   relayAuthKeyEnv?: string;
-  detection?: { alertThreshold?: number; pauseThreshold?: number };
+  detection?: { alertThreshold?: number; pauseThreshold?: number; model?: string; modelWeight?: number };
   simulator?: { forks?: number; timeoutMs?: number; gasLimit?: number };
   response?: {
     mode?: ResponseMode;
@@ -83,7 +83,13 @@ export type ResolvedConfig = {
   readonly relays: readonly { readonly url: string; readonly name?: string }[];
   /** Absent: a random relay-auth key per start. */
   readonly relayAuthKeyEnv?: string;
-  readonly detection: { readonly alertThreshold: number; readonly pauseThreshold: number };
+  readonly detection: {
+    readonly alertThreshold: number;
+    readonly pauseThreshold: number;
+    /** Absolute path, "none", or absent (the shipped model). */
+    readonly model?: string;
+    readonly modelWeight: number;
+  };
   readonly simulator: { readonly forks: number; readonly timeoutMs: number; readonly gasLimit: number };
   readonly response: {
     readonly mode: ResponseMode;
@@ -783,7 +789,10 @@ function resolveConfig(data: VigilConfig, baseDir: string | undefined): Resolved
     sentinel,
     relays: d.relays.map((r) => ({ url: r.url, ...(r.name === undefined ? {} : { name: r.name }) })),
     ...(d.relayAuthKeyEnv === undefined ? {} : { relayAuthKeyEnv: d.relayAuthKeyEnv }),
-    detection: d.detection as ResolvedConfig["detection"],
+    detection: (() => {
+      const det = d.detection as ResolvedConfig["detection"];
+      return det.model === undefined || det.model === "none" ? det : { ...det, model: path(det.model) };
+    })(),
     simulator: d.simulator as ResolvedConfig["simulator"],
     response: d.response as ResolvedConfig["response"],
     record: { path: path((d.record as ResolvedConfig["record"]).path) },
