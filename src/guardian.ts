@@ -41,6 +41,11 @@ export const CODE_VERSION = "vigil-0.1.0";
  */
 const SIMULATIONS_PER_FORK = 3;
 
+/** Workers that serve only transactions ranked at least FAST_LANE_MIN_RANK by the prefilter. */
+const FAST_LANE_WORKERS = 1;
+/** A call to a contract few have used (or a creation) with a large gas limit. */
+const FAST_LANE_MIN_RANK = 3;
+
 /** Milestones of one transaction, ms since the source first saw it. */
 export type Timings = {
   seenAt: number;
@@ -172,7 +177,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     const forks = await createForkPool({
       upstreamUrl: config.chain.rpcUrl,
       size: options.tuning?.naive ? 1 : config.simulator.forks,
-      perFork: options.tuning?.naive ? 1 : SIMULATIONS_PER_FORK,
+      // One slot more per fork than ordinary workers use, so the fast lane always finds room.
+      perFork: options.tuning?.naive ? 1 : SIMULATIONS_PER_FORK + FAST_LANE_WORKERS,
       logger,
       timeoutMs: config.simulator.timeoutMs,
     });
@@ -462,22 +468,27 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     }
 
     const abort = new AbortController();
-    const workers = Array.from(
-      { length: naive ? 1 : config.simulator.forks * SIMULATIONS_PER_FORK },
-      async () => {
-        for (;;) {
-          const tx = await source.next(abort.signal);
-          if (!tx) return;
-          try {
-            await handle(tx);
-          } catch (error) {
-            counters.failed++;
-            metrics.failed.inc();
-            logger.error({ tx: tx.hash, err: describeError(error) }, "Failed to screen transaction");
-          }
+    const lanes: (number | undefined)[] = naive
+      ? [undefined]
+      : [
+          ...Array.from({ length: config.simulator.forks * SIMULATIONS_PER_FORK }, () => undefined),
+          // The fast lane takes only what the prefilter ranks as dangerous, so an attack never
+          // waits behind a flood of ordinary transactions for a free worker.
+          ...Array.from({ length: FAST_LANE_WORKERS }, () => FAST_LANE_MIN_RANK),
+        ];
+    const workers = lanes.map(async (minPriority) => {
+      for (;;) {
+        const tx = await source.next(abort.signal, minPriority === undefined ? {} : { minPriority });
+        if (!tx) return;
+        try {
+          await handle(tx);
+        } catch (error) {
+          counters.failed++;
+          metrics.failed.inc();
+          logger.error({ tx: tx.hash, err: describeError(error) }, "Failed to screen transaction");
         }
-      },
-    );
+      }
+    });
     // Stop order: no new work, then let in-flight responses finish or be cut by their stops.
     cleanups.push({
       name: "workers",

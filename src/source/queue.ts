@@ -15,6 +15,8 @@ export type PriorityQueue<T> = {
   push(item: T, priority: number): T | undefined;
   /** Removes and returns the highest-priority item (oldest among equals). */
   pop(): T | undefined;
+  /** The highest priority queued, if any. */
+  topPriority(): number | undefined;
   /** Removes everything and returns how many items there were. */
   clear(): number;
   readonly size: number;
@@ -63,6 +65,9 @@ export function createPriorityQueue<T>(capacity: number): PriorityQueue<T> {
     },
     pop() {
       return take(priorities[priorities.length - 1]);
+    },
+    topPriority() {
+      return priorities[priorities.length - 1];
     },
     clear() {
       const n = size;

@@ -70,10 +70,11 @@ export type MempoolSource = {
   /** Closes the socket for good, wakes `next()` callers with undefined; safe to call twice. */
   stop(): Promise<void>;
   /**
-   * The most dangerous queued transaction, waiting for one if the queue is empty. Resolves
-   * undefined once the source is stopped or `signal` aborts.
+   * The most dangerous queued transaction, waiting for one if the queue is empty. With
+   * `minPriority`, only a transaction ranked at least that high (a fast lane that is never busy
+   * with ordinary traffic). Resolves undefined once the source is stopped or `signal` aborts.
    */
-  next(signal?: AbortSignal): Promise<PendingTx | undefined>;
+  next(signal?: AbortSignal, options?: { minPriority?: number }): Promise<PendingTx | undefined>;
   /** Calls `listener` on each new head; returns the unsubscribe function. */
   onHead(listener: (head: Head) => void): () => void;
   latestHead(): Head | undefined;
@@ -139,7 +140,18 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
   const seenHashes = createSeenHashes(options.dedupCapacity ?? DEFAULTS.dedupCapacity);
   const seenHeads = createSeenHashes(DEFAULTS.headMemory);
   const headListeners = new Set<(head: Head) => void>();
-  const waiters: ((tx: PendingTx | undefined) => void)[] = [];
+  /** Callers of next() waiting for a transaction of at least `min` priority. */
+  const waiters: { min: number; wake: (tx: PendingTx | undefined) => void }[] = [];
+  /** Hands queued transactions to waiters whose minimum priority they meet, in waiting order. */
+  function serveWaiters(): void {
+    for (let i = 0; i < waiters.length && queue.size > 0; ) {
+      const w = waiters[i] as (typeof waiters)[number];
+      if ((queue.topPriority() ?? Number.NEGATIVE_INFINITY) >= w.min) {
+        waiters.splice(i, 1);
+        w.wake(queue.pop());
+      } else i++;
+    }
+  }
   const counters = {
     seen: 0,
     duplicates: 0,
@@ -236,8 +248,7 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       counters.evicted++;
       evictions.record(evicted.hash);
     }
-    // Waiters exist only while the queue is empty, so this hands out at most what just came in.
-    while (waiters.length > 0 && queue.size > 0) waiters.shift()?.(queue.pop());
+    serveWaiters();
     return true;
   }
 
@@ -472,7 +483,7 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
         socket?.close();
         connecting?.close();
         socket = undefined;
-        for (const wake of waiters.splice(0)) wake(undefined);
+        for (const w of waiters.splice(0)) w.wake(undefined);
         const unprocessed = queue.clear();
         evictions.flush();
         malformedReport.flush();
@@ -483,22 +494,28 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       return stopPromise;
     },
 
-    next(signal) {
+    next(signal, nextOptions = {}) {
       if (stopped || signal?.aborted) return Promise.resolve(undefined);
-      const tx = queue.pop();
-      if (tx !== undefined) return Promise.resolve(tx);
+      const min = nextOptions.minPriority ?? Number.NEGATIVE_INFINITY;
+      if ((queue.topPriority() ?? Number.NEGATIVE_INFINITY) >= min) {
+        const tx = queue.pop();
+        if (tx !== undefined) return Promise.resolve(tx);
+      }
       return new Promise((resolve) => {
+        const waiter = {
+          min,
+          wake: (value: PendingTx | undefined) => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve(value);
+          },
+        };
         const onAbort = () => {
-          const i = waiters.indexOf(wake);
+          const i = waiters.indexOf(waiter);
           if (i >= 0) waiters.splice(i, 1);
           resolve(undefined);
         };
-        const wake = (value: PendingTx | undefined) => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(value);
-        };
         signal?.addEventListener("abort", onAbort, { once: true });
-        waiters.push(wake);
+        waiters.push(waiter);
       });
     },
 
