@@ -27,7 +27,13 @@ import {
   VulnerableSpotPriceLendingMarket,
 } from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
-import { connectDevnet, type Devnet, deployAndMine, withExternalBlocks } from "../src/devnet/chain.ts";
+import {
+  connectDevnet,
+  type Devnet,
+  deployAndMine,
+  execAndMine,
+  withExternalBlocks,
+} from "../src/devnet/chain.ts";
 import { execSafeTx, safeCall, safeNonce, signSafeTx } from "../src/devnet/safe.ts";
 import type { Deployment } from "../src/devnet/world.ts";
 import { type Decided, type Resolved, startGuardian } from "../src/guardian.ts";
@@ -83,16 +89,23 @@ function percentiles(xs: number[]) {
   };
 }
 
-/** CPU seconds (user+system) of every running Anvil, from /proc. */
-function anvilCpuSeconds(): number {
-  let total = 0;
+/** CPU seconds (user+system) of each running Anvil, by pid, from /proc. */
+function anvilCpuSeconds(): Map<string, number> {
+  const out = new Map<string, number>();
   for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "anvil") continue;
       const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      total += (Number(f[11]) + Number(f[12])) / 100;
+      out.set(pid, (Number(f[11]) + Number(f[12])) / 100);
     } catch {}
   }
+  return out;
+}
+
+/** CPU used since `before` by Anvils alive at both readings (forks come and go between runs). */
+function anvilCpuSince(before: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, t] of anvilCpuSeconds()) total += t - (before.get(pid) ?? t);
   return total;
 }
 
@@ -235,6 +248,7 @@ type RunResult = {
     ReturnType<typeof percentiles>
   >;
   neverScreenedKinds: Record<string, number>;
+  attackDecisions: { decision: string; score: number; simulation: string }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
   rssMaxMb: number;
 };
@@ -247,6 +261,46 @@ async function run(
   opts: { rate: number; mode: "optimised" | "naive"; rttMs: number; duration: number },
 ): Promise<RunResult> {
   const d = world.deployment;
+  // A pause from the previous run may have landed after its last check: start unpaused.
+  const paused = await devnet.publicClient.readContract({
+    address: d.market,
+    abi: VulnerableSpotPriceLendingMarket.abi,
+    functionName: "paused",
+  });
+  if (paused) await liftThroughSafe(devnet, d);
+  // An attack that got through in a previous run drained the market: refill it, or later attacks
+  // would be unprofitable (they revert in simulation and test nothing).
+  const liquidity = await devnet.publicClient.readContract({
+    address: d.market,
+    abi: VulnerableSpotPriceLendingMarket.abi,
+    functionName: "liquidity",
+  });
+  const wanted = parseUnits("1000000", 6);
+  if (liquidity < wanted) {
+    const deployer = devnetAccount("deployer");
+    const missing = wanted - liquidity;
+    await execAndMine(devnet, deployer, {
+      to: d.tokens.usd,
+      data: encodeFunctionData({
+        abi: DevToken.abi,
+        functionName: "mint",
+        args: [deployer.address, missing],
+      }),
+    });
+    await execAndMine(devnet, deployer, {
+      to: d.tokens.usd,
+      data: encodeFunctionData({ abi: DevToken.abi, functionName: "approve", args: [d.market, missing] }),
+    });
+    await execAndMine(devnet, deployer, {
+      to: d.market,
+      data: encodeFunctionData({
+        abi: VulnerableSpotPriceLendingMarket.abi,
+        functionName: "supply",
+        args: [missing],
+      }),
+    });
+    log(`  refilled the market with ${missing} USD units drained by an earlier attack`);
+  }
   const proxy = opts.rttMs > 0 ? await startRttProxy(world.rpcUrl, opts.rttMs) : undefined;
   const config = parseConfig({
     chain: { rpcUrl: proxy?.url ?? world.rpcUrl, wsUrl: world.wsUrl, chainId: d.chainId },
@@ -366,7 +420,7 @@ async function run(
   await new Promise((r) => setTimeout(r, 500));
   const wall = (now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const anvilCpu = anvilCpuSeconds() - anvil0;
+  const anvilCpu = anvilCpuSince(anvil0);
   clearInterval(rssTimer);
   const stats = guardian.stats();
   await guardian.stop();
@@ -411,6 +465,11 @@ async function run(
         attackDecisions.map((x) => x.timings.bundleAckMs).filter((x): x is number => x !== undefined),
       ),
     },
+    attackDecisions: attackDecisions.map((x) => ({
+      decision: x.verdict.decision,
+      score: Math.round(x.verdict.score * 1000) / 1000,
+      simulation: x.simulation.success ? "ok" : (x.simulation.error ?? "reverted"),
+    })),
     neverScreenedKinds: Object.fromEntries(
       [...new Set(simulatable.filter((s) => !decisions.has(s.hash)).map((s) => s.kind))].map((k) => [
         k,
@@ -434,7 +493,14 @@ async function run(
 }
 
 async function liftThroughSafe(devnet: Devnet, d: Deployment) {
-  const data = encodeFunctionData({ abi: Guardian.abi, functionName: "liftPause", args: [d.market] });
+  await viaSafe(
+    devnet,
+    d,
+    encodeFunctionData({ abi: Guardian.abi, functionName: "liftPause", args: [d.market] }),
+  );
+}
+
+async function viaSafe(devnet: Devnet, d: Deployment, data: Hex) {
   const tx = safeCall(d.guardian.address, data, await safeNonce(devnet, d.safe.address));
   const sigs = await Promise.all(
     [devnetAccount("safeOwner1"), devnetAccount("safeOwner2")].map((o) =>
@@ -455,17 +521,40 @@ try {
   log(`devnet up at ${world.rpcUrl}; funding ${args.senders} senders`);
   const keys = await setUpActors(devnet, world.deployment, args.senders);
   const attackContract = await deployAndMine(devnet, devnetAccount("attacker"), SpotPriceAttacker, []);
+  // Every injected attack costs the sentinel one pause of its budget (20 per hour on the devnet):
+  // governance raises it for the benchmark, through the Safe like any setting.
+  await viaSafe(
+    devnet,
+    world.deployment,
+    encodeFunctionData({
+      abi: Guardian.abi,
+      functionName: "setSentinelBudget",
+      args: [world.deployment.accounts.sentinel, 10_000],
+    }),
+  );
+  // Side by side at the baseline's rate first (a fresh chain for both), then the load ladder.
   const plan: { rate: number; mode: "optimised" | "naive"; rttMs: number }[] = [
-    ...args.rates.map((rate) => ({ rate, mode: "optimised" as const, rttMs: 0 })),
     { rate: args.naiveRate, mode: "naive", rttMs: 0 },
+    ...(args.rates.includes(args.naiveRate)
+      ? []
+      : [{ rate: args.naiveRate, mode: "optimised" as const, rttMs: 0 }]),
+    ...args.rates.map((rate) => ({ rate, mode: "optimised" as const, rttMs: 0 })),
     ...(args.rtt > 0 ? [{ rate: args.naiveRate, mode: "optimised" as const, rttMs: args.rtt }] : []),
   ];
+  const rpc = createRpc(world.rpcUrl);
   for (const p of plan) {
+    // Runs must not inherit each other's backlog: wait for the public pool to empty.
+    for (let i = 0; i < 600; i++) {
+      const st = await rpc.call<{ pending: Hex; queued: Hex }>("txpool_status");
+      if (Number(BigInt(st.pending)) === 0) break;
+      if (i % 50 === 0) log(`  waiting for the pool to drain (${Number(BigInt(st.pending))} pending)`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     log(`run: ${p.rate} tx/s, ${p.mode}, upstream RTT ${p.rttMs} ms`);
     const r = await run(world, devnet, keys, attackContract, { ...p, duration: args.duration });
     results.push(r);
     log(
-      `  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages sim ${r.attackStages.simulated.p50} (in simulateTx ${r.attackStages.simulationOnly.p50}) scored ${r.attackStages.scored.p50} ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; rss ${r.rssMaxMb} MB`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages sim ${r.attackStages.simulated.p50} (in simulateTx ${r.attackStages.simulationOnly.p50}) scored ${r.attackStages.scored.p50} ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; rss ${r.rssMaxMb} MB`,
     );
   }
 } finally {
