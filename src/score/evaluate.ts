@@ -104,7 +104,9 @@ export function crossValidate(
   const fold = new Map<string, number>();
   const byFamily = new Map<string, DatasetRow[]>();
   for (const r of rows) byFamily.set(r.family, [...(byFamily.get(r.family) ?? []), r]);
-  for (const group of byFamily.values()) shuffled(group, seed).forEach((r, i) => fold.set(r.id, i % k));
+  for (const group of byFamily.values()) {
+    for (const [i, r] of shuffled(group, seed).entries()) fold.set(r.id, i % k);
+  }
   const decisions: Decision[] = rows.map(() => "ignore");
   for (let f = 0; f < k; f++) {
     const model = train(rows.filter((r) => fold.get(r.id) !== f));
