@@ -82,7 +82,10 @@ describe("guardian daemon on a devnet", () => {
       decisions.find((x) => x.tx.hash === attackHash),
     );
     expect(decision.verdict.decision).toBe("pause");
-    expect(decision.verdict.reasons[0]?.rule).toBe("protected-read-manipulated");
+    // The shipped model and the rules both speak; the strongest rule is the manipulated read.
+    const rules = decision.verdict.reasons.map((r) => r.rule);
+    expect(rules.find((r) => !r.startsWith("model:"))).toBe("protected-read-manipulated");
+    expect(rules.some((r) => r.startsWith("model:lr-"))).toBe(true);
     expect(decision.targets).toEqual([d.market]);
     await until("a bundle at the relay", () => responses.find((r) => r.e.kind === "bundle" && !r.e.error));
 
