@@ -74,8 +74,10 @@ describe("features on recorded traces", () => {
       expect(f.flashLoan, name).toBe(0);
     }
     expect(features("borrow").vector.protectedOutflowFraction).toBeLessThan(0.05);
-    expect(features("whale-swap").vector.maxReserveSwing).toBeGreaterThan(0.2);
+    // A whale swap that never reaches a protected contract: its pool's reserves are not even read
+    // (the simulator skips that work), and nothing else fires.
     expect(features("whale-swap").vector.protectedTouched).toBe(0);
+    expect(features("whale-swap").vector.maxReserveSwing).toBe(0);
   });
 
   it("sees flash-loan arbitrage as a flash loan that never touches the protected contract", () => {

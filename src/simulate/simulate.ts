@@ -118,7 +118,9 @@ function protectedReads(root: CallFrame, isProtected: (a: Address) => boolean) {
   const visit = (f: CallFrame, context: Address | undefined) => {
     if (reads.length >= MAX_READS) return;
     if (context && f.type === "STATICCALL" && !f.error && f.output.length >= 66) {
-      const key = `${f.to}:${f.input}`;
+      // The same view read twice with different answers (before and after a manipulation inside
+      // the transaction) is two readings: keep every distinct answer, not only the first.
+      const key = `${f.to}:${f.input}:${f.output}`;
       if (!seen.has(key)) {
         seen.add(key);
         reads.push({ frame: f, context });
@@ -227,6 +229,17 @@ export async function simulateTx(
       pools.add(log.address);
     }
   }
+  // One pre-transaction call per distinct read, however many answers it had during the tx.
+  const beforeByRead = new Map<string, Promise<Hex | undefined>>();
+  const before = (from: Address, to: Address, input: Hex) => {
+    const key = `${from}:${to}:${input}`;
+    let p = beforeByRead.get(key);
+    if (!p) {
+      p = ethCall(from, to, input);
+      beforeByRead.set(key, p);
+    }
+    return p;
+  };
   const [readRefs, balanceRefs, reserveRefs] = await Promise.all([
     Promise.all(
       reads.map(
@@ -236,7 +249,7 @@ export async function simulateTx(
           to: frame.to,
           input: frame.input,
           during: frame.output,
-          before: await ethCall(frame.from, frame.to, frame.input),
+          before: await before(frame.from, frame.to, frame.input),
         }),
       ),
     ),
