@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { redactUrl } from "../src/internal/redact.ts";
 import { backoffDelay } from "../src/source/backoff.ts";
 import { createSeenHashes } from "../src/source/dedup.ts";
 import { flattenTxpoolContent, parseHead, parsePendingTx } from "../src/source/parse.ts";
 import { createPriorityQueue } from "../src/source/queue.ts";
 import { defaultPriority } from "../src/source/source.ts";
 import { createThrottledReport } from "../src/source/throttle.ts";
-import { redactUrl } from "../src/source/url.ts";
 
 // Pure pieces of the source, no node needed. The fixtures are what Anvil 1.x sent.
 const EIP1559 = {
@@ -222,7 +222,7 @@ describe("small helpers", () => {
     expect(redactUrl("wss://mainnet.infura.io/ws/v3/SECRET")).toBe("wss://mainnet.infura.io/…");
     expect(redactUrl("wss://user:SECRET@node.example")).toBe("wss://node.example/…");
     expect(redactUrl("https://node.example/?key=SECRET")).toBe("https://node.example/…");
-    expect(redactUrl("not a url")).toBe("(invalid URL)");
+    expect(redactUrl("not a url")).toBe("…");
   });
 
   describe("throttled report", () => {

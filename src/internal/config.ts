@@ -14,6 +14,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 import { type Address, getAddress } from "viem";
 import { describeJsonError } from "./config/json-errors.ts";
 import { VigilError, type VigilErrorOptions } from "./errors.ts";
+import { redactUrl } from "./redact.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -518,16 +519,6 @@ function show(value: unknown, path: string): string {
 }
 
 /** Scheme and host only: URL paths, queries and user info often carry API keys or tokens. */
-export function redactUrl(value: string): string {
-  try {
-    const u = new URL(value);
-    const rest = u.pathname !== "/" || u.search || u.hash || u.username || u.password ? "/…" : "";
-    return `${u.protocol}//${u.host}${rest}`;
-  } catch {
-    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0];
-    return scheme ? `${scheme}…` : "…";
-  }
-}
 
 function envNameProblem(path: string, value: unknown): string {
   if (looksLikeKey(value)) {
@@ -829,3 +820,5 @@ function deepFreeze<T>(x: T): T {
   }
   return x;
 }
+
+export { redactUrl };

@@ -1,5 +1,6 @@
 import { describeError, InputError, RpcError, VigilError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
+import { redactUrl } from "../internal/redact.ts";
 import { createRpc } from "../internal/rpc.ts";
 import { backoffDelay } from "./backoff.ts";
 import { createSeenHashes } from "./dedup.ts";
@@ -8,7 +9,6 @@ import { createPriorityQueue } from "./queue.ts";
 import { openRpcSocket, type RpcSocket } from "./socket.ts";
 import { createThrottledReport } from "./throttle.ts";
 import type { Head, PendingTx } from "./types.ts";
-import { redactUrl } from "./url.ts";
 
 /**
  * The pipeline's first stage: pending transactions and new heads from one node.
