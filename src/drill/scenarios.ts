@@ -94,6 +94,25 @@ const market = (
   tipGwei: 2,
 });
 
+/** The spot-price attack through the attacker's contract, funded by `funder` (a lender or a pair). */
+async function spotPriceAttack(
+  ctx: DrillContext,
+  functionName: "attackWithFlashLender" | "attackWithFlashSwap",
+  funder: Address,
+): Promise<ScenarioTx> {
+  return {
+    account: ctx.accounts.attacker,
+    to: await attackerContract(ctx),
+    data: encodeFunctionData({
+      abi: SpotPriceAttacker.abi,
+      functionName,
+      args: [funder, ctx.deployment.market, usd("4000000")],
+    }),
+    gas: 3_000_000n,
+    tipGwei: 25,
+  };
+}
+
 /** The drill's default programme: benign traffic first, then the attacks (each must be stopped). */
 export const DRILL_SCENARIOS: readonly Scenario[] = [
   {
@@ -178,17 +197,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
     prepare: async (ctx) => {
       await attackerContract(ctx);
     },
-    transaction: async (ctx) => ({
-      account: ctx.accounts.attacker,
-      to: await attackerContract(ctx),
-      data: encodeFunctionData({
-        abi: SpotPriceAttacker.abi,
-        functionName: "attackWithFlashLender",
-        args: [ctx.deployment.flashLender, ctx.deployment.market, usd("4000000")],
-      }),
-      gas: 3_000_000n,
-      tipGwei: 25,
-    }),
+    transaction: (ctx) => spotPriceAttack(ctx, "attackWithFlashLender", ctx.deployment.flashLender),
   },
   {
     name: "attack-v2-flash-swap",
@@ -197,17 +206,7 @@ export const DRILL_SCENARIOS: readonly Scenario[] = [
     prepare: async (ctx) => {
       await attackerContract(ctx);
     },
-    transaction: async (ctx) => ({
-      account: ctx.accounts.attacker,
-      to: await attackerContract(ctx),
-      data: encodeFunctionData({
-        abi: SpotPriceAttacker.abi,
-        functionName: "attackWithFlashSwap",
-        args: [ctx.deployment.uniswap.fundingPair, ctx.deployment.market, usd("4000000")],
-      }),
-      gas: 3_000_000n,
-      tipGwei: 25,
-    }),
+    transaction: (ctx) => spotPriceAttack(ctx, "attackWithFlashSwap", ctx.deployment.uniswap.fundingPair),
   },
   {
     name: "attack-in-constructor",
