@@ -169,29 +169,20 @@ export async function simulateTx(
   if (tx.to) call.to = tx.to;
   const blockOverrides = overrides(ctx);
 
-  let rawRoot: RawFrame;
-  let rawDiff: { pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> };
-  try {
-    [rawRoot, rawDiff] = await Promise.all([
-      fork.rpc.call<RawFrame>("debug_traceCall", [
-        call,
-        "latest",
-        { tracer: "callTracer", tracerConfig: { withLog: true }, blockOverrides },
-      ]),
-      fork.rpc.call<{ pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> }>(
-        "debug_traceCall",
-        [call, "latest", { tracer: "prestateTracer", tracerConfig: { diffMode: true }, blockOverrides }],
-      ),
-    ]);
-  } catch (error) {
-    throw new SimulationError(`could not simulate ${tx.hash}`, {
-      details: [describeError(error)],
-      hint: "check the fork pool is healthy and the upstream node answers debug_traceCall",
-      cause: error,
-    });
-  }
-  const root = normaliseFrame(rawRoot);
-  const stateDiff: StateDiff = { pre: normaliseAccounts(rawDiff.pre), post: normaliseAccounts(rawDiff.post) };
+  type RawDiff = { pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> };
+  const trace = <T>(tracer: object): Promise<T> =>
+    fork.rpc
+      .call<T>("debug_traceCall", [call, "latest", { ...tracer, blockOverrides }])
+      .catch((error: unknown) => {
+        throw new SimulationError(`could not simulate ${tx.hash}`, {
+          details: [describeError(error)],
+          hint: "check the fork pool is healthy and the upstream node answers debug_traceCall",
+          cause: error,
+        });
+      });
+  const root = normaliseFrame(
+    await trace<RawFrame>({ tracer: "callTracer", tracerConfig: { withLog: true } }),
+  );
 
   // Pre-transaction references, all read in parallel on the untouched fork state.
   const ethCall = async (from: Address | undefined, to: Address, data: Hex): Promise<Hex | undefined> => {
@@ -240,6 +231,24 @@ export async function simulateTx(
     }
     return p;
   };
+  if (!touched) {
+    // Most traffic never reaches a protected contract: the call tree says so, and the second
+    // trace (state diff) and the references would describe nothing the features use.
+    return {
+      txHash: tx.hash,
+      context: ctx,
+      success: root.error === undefined,
+      error: root.error === undefined ? undefined : (root.revertReason ?? root.error),
+      gasUsed: root.gasUsed,
+      root,
+      stateDiff: { pre: {}, post: {} },
+      enriched: false,
+      references: { reads: [], balances: [], reserves: [] },
+      protectedAddresses: [...options.protectedAddresses],
+      durationMs: performance.now() - started,
+    };
+  }
+  const diffPromise = trace<RawDiff>({ tracer: "prestateTracer", tracerConfig: { diffMode: true } });
   const [readRefs, balanceRefs, reserveRefs] = await Promise.all([
     Promise.all(
       reads.map(
@@ -276,6 +285,8 @@ export async function simulateTx(
     ),
   ]);
 
+  const rawDiff = await diffPromise;
+  const stateDiff: StateDiff = { pre: normaliseAccounts(rawDiff.pre), post: normaliseAccounts(rawDiff.post) };
   return {
     txHash: tx.hash,
     context: ctx,
@@ -284,6 +295,7 @@ export async function simulateTx(
     gasUsed: root.gasUsed,
     root,
     stateDiff,
+    enriched: true,
     references: {
       reads: readRefs,
       balances: balanceRefs,

@@ -73,7 +73,13 @@ export type Simulation = {
   error: string | undefined;
   gasUsed: bigint;
   root: CallFrame;
+  /** Empty when `enriched` is false. */
   stateDiff: StateDiff;
+  /**
+   * True when a protected contract was involved (its code ran or its tokens moved), and the state
+   * diff and the pre-transaction references were collected; false otherwise (nothing to compare).
+   */
+  enriched: boolean;
   references: {
     reads: ReadReference[];
     balances: BalanceReference[];
