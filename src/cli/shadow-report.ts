@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { table } from "../internal/table.ts";
 import { type IncidentSummary, readIncidents, verifyIncidentLog } from "../record/incidents.ts";
 
 /**
@@ -165,16 +166,6 @@ export async function buildShadowReport(
       .sort((a, b) => b.incidents - a.incidents || a.rule.localeCompare(b.rule)),
     scores,
   };
-}
-
-function table(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd()}`;
-  return [line(headers), ...rows.map(line)];
 }
 
 export function formatShadowReport(r: ShadowReport): string {

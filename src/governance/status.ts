@@ -1,6 +1,7 @@
 import { type Address, getAddress, type Hex, type PublicClient, zeroAddress } from "viem";
 import { Guardian } from "../contracts/generated/artifacts.ts";
 import { InputError, RpcError } from "../internal/errors.ts";
+import { table } from "../internal/table.ts";
 import { DEFAULT_PAUSE_SELECTOR, DEFAULT_UNPAUSE_SELECTOR } from "./actions.ts";
 
 /**
@@ -207,16 +208,6 @@ function selectorName(selector: Hex): string {
   if (selector === DEFAULT_PAUSE_SELECTOR) return `${selector} pause()`;
   if (selector === DEFAULT_UNPAUSE_SELECTOR) return `${selector} unpause()`;
   return selector;
-}
-
-function table(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd()}`;
-  return [line(headers), ...rows.map(line)];
 }
 
 export function formatGuardianStatus(s: GuardianStatus): string {

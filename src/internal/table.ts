@@ -1,0 +1,10 @@
+/** A plain-text table for human-facing command output: columns padded, two spaces apart. */
+export function table(headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()}`;
+  return [line(headers), ...rows.map(line)];
+}
