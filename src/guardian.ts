@@ -341,8 +341,6 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       if (!incidentId) return;
 
       counters.incidents++;
-      // The raw bytes make the record self-contained (replayable with `vigil simulate`).
-      const raw = await upstream.call<Hex | null>("eth_getRawTransactionByHash", [tx.hash]).catch(() => null);
       const level = verdict.decision === "pause" ? "warn" : "info";
       logger[level](
         {
@@ -354,23 +352,31 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         },
         verdict.decision === "pause" ? "Detected attack" : "Raised alert",
       );
-      await record.append({
-        kind: "opened",
-        incidentId,
-        at: Date.now(),
-        decision: verdict.decision === "pause" ? "pause" : "alert",
-        score: verdict.score,
-        reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
-        tx: { hash: tx.hash, from: tx.from, to: tx.to, nonce: tx.nonce, ...(raw ? { raw } : {}) },
-        targets,
-        simulation: {
-          ...decided.simulation,
-          evidence: verdict.reasons.flatMap((r) => r.evidence.slice(0, 3)),
-        },
-        features: { ...features.vector },
-        versions,
-        timings: { ...timings },
-      });
+      // The record's first line must be written before any bundle leaves, but it need not delay
+      // the proof: it is written alongside, and the responder waits for it before sending.
+      const opened = (async () => {
+        // The raw bytes make the record self-contained (replayable with `vigil simulate`).
+        const raw = await upstream
+          .call<Hex | null>("eth_getRawTransactionByHash", [tx.hash])
+          .catch(() => null);
+        await record.append({
+          kind: "opened",
+          incidentId,
+          at: Date.now(),
+          decision: verdict.decision === "pause" ? "pause" : "alert",
+          score: verdict.score,
+          reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
+          tx: { hash: tx.hash, from: tx.from, to: tx.to, nonce: tx.nonce, ...(raw ? { raw } : {}) },
+          targets,
+          simulation: {
+            ...decided.simulation,
+            evidence: verdict.reasons.flatMap((r) => r.evidence.slice(0, 3)),
+          },
+          features: { ...features.vector },
+          versions,
+          timings: { ...timings },
+        });
+      })();
       alerter.notify({
         chainId: config.chain.chainId,
         incidentId,
@@ -389,8 +395,12 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
 
       let outcome: IncidentOutcome;
       let includedBlock: bigint | undefined;
-      if (verdict.decision !== "pause") return;
+      if (verdict.decision !== "pause") {
+        await opened;
+        return;
+      }
       if (shadow) {
+        await opened;
         outcome = "shadow";
       } else {
         const onEvent = (e: ResponseEvent) => {
@@ -418,12 +428,15 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
               ...(e.error ? { error: e.error } : {}),
             });
           } else if (e.kind === "proof" && !e.proof.works) {
-            void record.append({
-              kind: "note",
-              incidentId,
-              at: Date.now(),
-              message: `pause not sent: ${e.proof.reason}`,
-            });
+            const message = `pause not sent: ${e.proof.reason}`;
+            void opened.then(() =>
+              record.append({
+                kind: "note",
+                incidentId,
+                at: Date.now(),
+                message,
+              }),
+            );
           } else if (e.kind === "resolved" && e.includedBlock !== undefined) {
             includedBlock = e.includedBlock;
           }
@@ -435,8 +448,12 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         const result: Outcome = await responder.respond(
           { incidentId, attack: tx, targets, context },
           onEvent,
-          tx.to === null ? undefined : fork.rpc,
+          {
+            ...(tx.to === null ? {} : { forkRpc: fork.rpc }),
+            beforeSend: opened,
+          },
         );
+        await opened;
         outcome = result;
         metrics.recordOutcome(outcome);
       }

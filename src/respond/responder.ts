@@ -67,9 +67,14 @@ export type Responder = {
   ready(): Promise<void>;
   /**
    * Proves, sends and follows the pause until it resolves. `forkRpc`: a fork at the attack's
-   * state that may be used for the proof (read-only calls only).
+   * state that may be used for the proof (read-only calls only). `beforeSend`: work that must be
+   * done before anything leaves (the incident record's first line); it runs alongside the proof.
    */
-  respond(request: ResponseRequest, onEvent: (e: ResponseEvent) => void, forkRpc?: Rpc): Promise<Outcome>;
+  respond(
+    request: ResponseRequest,
+    onEvent: (e: ResponseEvent) => void,
+    options?: { forkRpc?: Rpc; beforeSend?: Promise<unknown> },
+  ): Promise<Outcome>;
   onHead(head: Head): void;
   stop(): Promise<void>;
 };
@@ -278,7 +283,8 @@ export function createResponder(options: ResponderOptions): Responder {
     ready: async () => {
       await warm;
     },
-    async respond(request, onEvent, forkRpc) {
+    async respond(request, onEvent, respondOptions = {}) {
+      const { forkRpc, beforeSend } = respondOptions;
       const data = pauseCalldata(request.targets, request.incidentId);
       const proofParams = {
         sentinel: sentinel.address,
@@ -300,6 +306,7 @@ export function createResponder(options: ResponderOptions): Responder {
         return "not-sent";
       }
       if (active.has(request.incidentId)) return "not-sent";
+      await beforeSend;
       if (cachedNonce === undefined) await refreshNonce();
       const nonce = cachedNonce ?? 0;
       return new Promise<Outcome>((resolve) => {
