@@ -3,6 +3,7 @@
 // Usage: npm run dataset -- [--seed 1] [--attacks 300] [--benign 2500] [--out .vigil/dataset.jsonl] [--json]
 import { Command, InvalidArgumentError } from "commander";
 import { type DatasetSummary, runDataset } from "../src/dataset/run.ts";
+import { table } from "../src/internal/table.ts";
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -36,30 +37,22 @@ const o = program.opts<{
   json?: boolean;
 }>();
 
-function table(s: DatasetSummary): string {
-  const rows: string[][] = [
+function summaryText(s: DatasetSummary): string {
+  const rows = Object.entries(s.families).map(([name, f]) => [
+    name,
+    f.kind,
+    String(f.n),
+    String(f.simulatedOk),
+    String(f.reverted),
+    String(f.skipped),
+    String(f.minedReverted),
+    Object.entries(f.skipReasons)
+      .map(([r, n]) => `${r} x${n}`)
+      .join("; "),
+  ]);
+  const lines = table(
     ["family", "kind", "n", "sim ok", "reverted", "skipped", "mined reverted", "skip reasons"],
-  ];
-  for (const [name, f] of Object.entries(s.families)) {
-    rows.push([
-      name,
-      f.kind,
-      String(f.n),
-      String(f.simulatedOk),
-      String(f.reverted),
-      String(f.skipped),
-      String(f.minedReverted),
-      Object.entries(f.skipReasons)
-        .map(([r, n]) => `${r} x${n}`)
-        .join("; "),
-    ]);
-  }
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  const lines = rows.map((r) =>
-    r
-      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd(),
+    rows,
   );
   return [
     `seed ${s.seed}: ${s.samples} samples (attack ${s.byKind.attack}, benign ${s.byKind.benign}, attack-prep ${s.byKind["attack-prep"]}) from ${s.attackAttempts} attack attempts`,
@@ -70,8 +63,19 @@ function table(s: DatasetSummary): string {
   ].join("\n");
 }
 
+// SIGINT/SIGTERM stop the run at the next block and stop every Anvil it started (no orphans).
+const abort = new AbortController();
+const onSignal = (signal: NodeJS.Signals) => {
+  if (abort.signal.aborted) process.exit(130);
+  process.stderr.write(`dataset: ${signal}, stopping (the partial output is discarded)\n`);
+  abort.abort(new Error(`stopped by ${signal}`));
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
 try {
   const summary = await runDataset({
+    signal: abort.signal,
     seed: o.seed,
     attacks: o.attacks,
     benign: o.benign,
@@ -79,8 +83,12 @@ try {
     forks: o.forks,
     progressEvery: o.progressEvery,
   });
-  process.stdout.write(o.json ? `${JSON.stringify(summary, null, 2)}\n` : `${table(summary)}\n`);
+  process.stdout.write(o.json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryText(summary)}\n`);
 } catch (error) {
+  if (abort.signal.aborted) {
+    process.stderr.write("dataset stopped; every Anvil it started is stopped\n");
+    process.exit(130);
+  }
   process.stderr.write(
     `dataset failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { type Address, getAddress, type Hex, keccak256, type LocalAccount, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { extractFeatures } from "./features/extract.ts";
+import { type BaselineLearner, createBaselineLearner } from "./features/learner.ts";
 import type { Features } from "./features/types.ts";
 import { configVersion, metricsSettings, type ResolvedConfig } from "./internal/config.ts";
 import { describeError } from "./internal/errors.ts";
@@ -104,6 +105,7 @@ export type RunningGuardian = {
     failed: number;
     incidents: number;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
+    baseline?: ReturnType<BaselineLearner["stats"]> & { perTarget: Record<Address, number> };
   };
   stop(): Promise<void>;
 };
@@ -221,11 +223,29 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // The naive baseline serves transactions in arrival order.
       priority: naive ? () => 1 : (tx) => prefilter.rank(tx),
     });
+    const baselineConfig = config.detection.baseline;
+    const learner = baselineConfig.enabled
+      ? createBaselineLearner({
+          upstream,
+          protectedAddresses,
+          warmBlocks: baselineConfig.warmBlocks,
+          baseline: { minObservations: baselineConfig.minObservations, window: baselineConfig.window },
+          logger,
+        })
+      : undefined;
     source.onHead((head) => {
       forks.advance(head.number);
       responder.onHead(head);
+      learner?.onHead(head.number);
     });
     await source.start();
+    if (learner) {
+      cleanups.push({ name: "baseline", fn: () => learner.stop() });
+      // Off the start path: until it is done, contracts without history are judged on mechanics.
+      void currentHead()
+        .then((h) => learner.warm(h.number))
+        .catch((error) => logger.warn({ err: describeError(error) }, "Baseline warm-up failed"));
+    }
     cleanups.push({ name: "source", fn: () => source.stop() });
     metrics.bindSource(source);
     const metricsAt = metricsSettings(config);
@@ -307,9 +327,10 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         gasCap: BigInt(config.simulator.gasLimit),
       });
       timings.simulatedMs = now() - tx.seenAt;
-      const features = extractFeatures(sim, tx.from);
+      const features = extractFeatures(sim, tx.from, learner?.baseline);
       const verdict = scorer.score(features);
       timings.scoredMs = now() - tx.seenAt;
+      if (sim.enriched && sim.success) learner?.remember(tx.hash, sim.root);
       counters.screened++;
       metrics.recordScreening({
         simulationSuccess: sim.success,
@@ -529,7 +550,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       onDecision: (fn) => decisionListeners.push(fn),
       onResolved: (fn) => resolvedListeners.push(fn),
       onResponse: (fn) => responseListeners.push(fn),
-      stats: () => ({ ...counters, source: source.stats() }),
+      stats: () => ({
+        ...counters,
+        source: source.stats(),
+        ...(learner ? { baseline: { ...learner.stats(), perTarget: learner.baseline.counts() } } : {}),
+      }),
       stop: stopAll,
     };
   } catch (error) {

@@ -73,7 +73,12 @@ describe("valid configs", () => {
       targets: [{ address: MARKET, hints: { priceSources: [] } }],
       sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
       relays: [{ url: "http://127.0.0.1:8550" }],
-      detection: { alertThreshold: 0.4, pauseThreshold: 0.7, modelWeight: 0.5 },
+      detection: {
+        alertThreshold: 0.4,
+        pauseThreshold: 0.7,
+        modelWeight: 0.5,
+        baseline: { enabled: true, warmBlocks: 512, minObservations: 20, window: 2000 },
+      },
       simulator: { forks: 2, timeoutMs: 2000, gasLimit: 30_000_000 },
       response: {
         mode: "active",
@@ -274,6 +279,18 @@ describe("invalid configs: one message per problem", () => {
         "config.json",
       ),
     ).toThrow("config.json: detection.alertThreshold (0.8) must be below detection.pauseThreshold (0.7)");
+  });
+
+  it("a baseline window shorter than the history it needs (against a default)", () => {
+    expect(problems(withChanges((c) => (c.detection = { baseline: { window: 10 } })))).toEqual([
+      "detection.baseline.window (10) must be at least detection.baseline.minObservations (20)",
+    ]);
+    expect(
+      problems(withChanges((c) => (c.detection = { baseline: { warmBlocks: -1, enabled: "yes" } }))),
+    ).toEqual([
+      'detection.baseline.enabled must be true or false, got "yes"',
+      "detection.baseline.warmBlocks must be from 0 to 100000, got -1",
+    ]);
   });
 
   it("thresholds out of range", () => {

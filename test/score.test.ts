@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
+import { NEUTRAL_DEVIATION as N } from "../src/features/baseline.ts";
 import { extractFeatures } from "../src/features/extract.ts";
 import { FEATURE_NAMES, type FeatureVector } from "../src/features/types.ts";
 import { RULES } from "../src/score/rules.ts";
@@ -22,25 +23,25 @@ const rule = (id: string) => {
 describe("rules", () => {
   it("protected-read-manipulated ramps from 5% to 50% deviation", () => {
     const r = rule("protected-read-manipulated");
-    expect(r.strength(vec({ priceReadDeviation: 0.04 }))).toBe(0);
-    expect(r.strength(vec({ priceReadDeviation: 0.275 }))).toBeCloseTo(0.5);
-    expect(r.strength(vec({ priceReadDeviation: 4 }))).toBe(1);
+    expect(r.strength(vec({ priceReadDeviation: 0.04 }), N)).toBe(0);
+    expect(r.strength(vec({ priceReadDeviation: 0.275 }), N)).toBeCloseTo(0.5);
+    expect(r.strength(vec({ priceReadDeviation: 4 }), N)).toBe(1);
   });
   it("protected-drained ramps with the share that left", () => {
     const r = rule("protected-drained");
-    expect(r.strength(vec({ protectedOutflowFraction: 0.05 }))).toBe(0);
-    expect(r.strength(vec({ protectedOutflowFraction: 0.5 }))).toBe(1);
+    expect(r.strength(vec({ protectedOutflowFraction: 0.05 }), N)).toBe(0);
+    expect(r.strength(vec({ protectedOutflowFraction: 0.5 }), N)).toBe(1);
   });
   it("sender-captured-drain only counts when something meaningful was drained", () => {
     const r = rule("sender-captured-drain");
-    expect(r.strength(vec({ senderCaptureFraction: 1, protectedOutflowFraction: 0.01 }))).toBe(0);
-    expect(r.strength(vec({ senderCaptureFraction: 0.9, protectedOutflowFraction: 0.3 }))).toBe(0.9);
+    expect(r.strength(vec({ senderCaptureFraction: 1, protectedOutflowFraction: 0.01 }), N)).toBe(0);
+    expect(r.strength(vec({ senderCaptureFraction: 0.9, protectedOutflowFraction: 0.3 }), N)).toBe(0.9);
   });
   it("flash loans, pump-and-dumps and fresh contracts count only when a protected contract ran", () => {
     for (const id of ["flash-loan", "pool-pumped-and-dumped", "fresh-contract"]) {
       const v = { flashLoan: 1, flashLoanCount: 1, reserveRoundTrip: 1, createdContracts: 2 };
-      expect(rule(id).strength(vec(v)), id).toBe(0);
-      expect(rule(id).strength(vec({ ...v, protectedTouched: 1 })), id).toBe(1);
+      expect(rule(id).strength(vec(v), N), id).toBe(0);
+      expect(rule(id).strength(vec({ ...v, protectedTouched: 1 }), N), id).toBe(1);
     }
   });
 });
@@ -86,7 +87,7 @@ describe("scorer", () => {
     };
     const s = createScorer({ alertThreshold: 0.4, pauseThreshold: 0.7, model, modelWeight: 0.5 });
     const v = s.score(features({ protectedTouched: 1, priceReadDeviation: 4, protectedOutflowFraction: 1 }));
-    expect(v.version).toBe("rules-1+test-model-1");
+    expect(v.version).toBe("rules-2+test-model-1");
     const m = v.reasons.find((r) => r.rule === "model:test-model-1");
     expect(m?.contribution).toBeCloseTo(0.45);
     expect(m?.detail).toMatch(/90\.0% attack probability; strongest inputs: priceReadDeviation \+2\.50/);

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Address, type Hex, keccak256, parseGwei, toHex } from "viem";
 import { startDevnet } from "../devnet/devnet.ts";
+import { type BaselineDeviation, DEFAULT_BASELINE_OPTIONS, NEUTRAL_DEVIATION } from "../features/baseline.ts";
 import { extractFeatures } from "../features/extract.ts";
+import { createBaselineLearner } from "../features/learner.ts";
 import type { FeatureVector } from "../features/types.ts";
 import { silentLogger } from "../internal/logger.ts";
 import { createForkPool, type ForkPool } from "../simulate/forks.ts";
@@ -47,6 +49,8 @@ export type DatasetOptions = {
   /** Progress on stderr every this many samples (0: never). */
   progressEvery?: number;
   progress?: (line: string) => void;
+  /** Stops the run at the next block (its Anvils are stopped, the partial output removed). */
+  signal?: AbortSignal;
   /** Diagnostics: every attack attempt that was not written, with its parameters. */
   onSkip?: (info: { family: string; reason: string; params: Record<string, Json>; block: number }) => void;
 };
@@ -66,6 +70,8 @@ export type SampleLine = {
   from: Address;
   to: Address | null;
   features: FeatureVector;
+  /** The victims' own history compared with this transaction (features/baseline.ts), as the daemon would. */
+  baseline: Omit<BaselineDeviation, "evidence">;
   simulation: { success: boolean; gasUsed: number; durationMs: number; error?: string };
 };
 
@@ -170,7 +176,10 @@ export async function runDataset(options: DatasetOptions): Promise<DatasetSummar
       forks: options.forks ?? 2,
     };
   } finally {
-    if (outFd !== undefined) fs.closeSync(outFd);
+    if (outFd !== undefined) {
+      fs.closeSync(outFd);
+      if (tmp) fs.rmSync(tmp, { force: true }); // a run that did not finish leaves no partial file
+    }
     await pool?.stop();
     await net.stop();
   }
@@ -192,6 +201,15 @@ async function loop(args: LoopArgs) {
   const master = createRng(options.seed);
   const schedule = master.fork("schedule");
   const protectedAddresses = world.victimList.map((v) => v.address);
+  // Each victim's history is learned from what is mined, as the daemon learns from new blocks.
+  const learner = createBaselineLearner({
+    upstream: chain.rpc,
+    protectedAddresses,
+    warmBlocks: 0,
+    baseline: DEFAULT_BASELINE_OPTIONS,
+    logger: silentLogger(),
+  });
+  await learner.warm(chain.head().number);
   const state: SharedState = {
     attackContracts: new Map(),
     cloneRunners: new Map(),
@@ -301,6 +319,7 @@ async function loop(args: LoopArgs) {
 
   const maxBlocks = (options.attacks + options.benign) * 4 + 200;
   while (blocks < maxBlocks) {
+    options.signal?.throwIfAborted();
     const head = chain.head();
     pool.advance(head.number);
     const benignLeft = () => options.benign - byKind.benign;
@@ -454,7 +473,11 @@ async function loop(args: LoopArgs) {
             block: Number(ctx.number),
             from: s.tx.from,
             to: s.tx.to,
-            features: extractFeatures(sim, s.tx.from).vector,
+            ...(() => {
+              const f = extractFeatures(sim, s.tx.from, learner.baseline);
+              const { evidence: _, ...baseline } = f.baseline ?? NEUTRAL_DEVIATION;
+              return { features: f.vector, baseline };
+            })(),
             simulation: {
               success: sim.success,
               gasUsed: Number(sim.gasUsed),
@@ -469,7 +492,8 @@ async function loop(args: LoopArgs) {
     }
     const toMine = planned.map((p, i) => ({ p, i })).filter(({ p }) => p.step.mine);
     const hashes = await chain.send(toMine.map(({ p }) => p.step.tx));
-    const { receipts } = await chain.mine();
+    const { head: minedHead, receipts } = await chain.mine();
+    await learner.sync(minedHead.number);
     blocks++;
     mined += hashes.length;
     for (const [j, { p, i }] of toMine.entries()) {

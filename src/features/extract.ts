@@ -1,5 +1,6 @@
 import type { Address } from "viem";
 import type { Simulation } from "../simulate/types.ts";
+import type { ProtocolBaseline } from "./baseline.ts";
 import { detectFlashLoans } from "./flash-loan.ts";
 import { protectedOutflows } from "./outflow.ts";
 import { priceReadDeviation } from "./price-read.ts";
@@ -13,7 +14,7 @@ import type { Features } from "./types.ts";
  * here knows names or addresses of particular protocols: only the protected addresses the
  * simulation was run for, and mechanics (value flow, reads, borrow-and-repay, who profits).
  */
-export function extractFeatures(sim: Simulation, from: Address): Features {
+export function extractFeatures(sim: Simulation, from: Address, baseline?: ProtocolBaseline): Features {
   const index = indexTrace(sim);
   const side = senderSide(sim, index, from);
   const flash = detectFlashLoans(index, side);
@@ -48,5 +49,6 @@ export function extractFeatures(sim: Simulation, from: Address): Features {
       flashLoan: flash.evidence,
       maxReserveSwing: swings.evidence,
     },
+    ...(baseline ? { baseline: baseline.deviation(sim.root, index) } : {}),
   };
 }

@@ -45,6 +45,11 @@ function transferOf(log: TraceLog): Omit<Flow, "seq" | "path"> | undefined {
 }
 
 export function indexTrace(sim: Simulation): TraceIndex {
+  return indexFrames(sim.root);
+}
+
+/** The same index for a bare call tree (a mined transaction's trace, for the baseline). */
+export function indexFrames(root: CallFrame): TraceIndex {
   const frames: CallFrame[] = [];
   const flows: Flow[] = [];
   const range = new Map<string, [number, number]>();
@@ -78,7 +83,7 @@ export function indexTrace(sim: Simulation): TraceIndex {
     }
     range.set(pathKey(f.path), [start, flows.length]);
   };
-  visit(sim.root);
+  visit(root);
   return { frames, flows, range, created, executed, maxDepth };
 }
 

@@ -1,3 +1,5 @@
+import type { BaselineDeviation } from "./baseline.ts";
+
 /** Numbers the scorer (rules and model) reads; every value is finite, most are in [0, ~10]. */
 export type FeatureVector = {
   /** Largest relative change of a value a protected contract read, vs the same read before the tx. */
@@ -52,4 +54,11 @@ export type Evidence = { frames: number[][]; detail: string };
 export type Features = {
   vector: FeatureVector;
   evidence: Partial<Record<FeatureName, Evidence[]>>;
+  /**
+   * How the transaction compares with its protected contracts' own history (features/baseline.ts).
+   * Absent when no history is kept; neutral while a contract's history is too short. Kept out of
+   * the model's vector on purpose: a newly protected contract has no history, and the model must
+   * not come to depend on it.
+   */
+  baseline?: BaselineDeviation;
 };

@@ -7,6 +7,7 @@
  * Secrets never live in this file: it names environment variables (or a keystore path), and the
  * messages never echo a value that could be a key or a credential-bearing URL.
  */
+
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -34,7 +35,13 @@ export type VigilConfig = {
   sentinel: SentinelConfig;
   relays?: { url: string; name?: string }[];
   relayAuthKeyEnv?: string;
-  detection?: { alertThreshold?: number; pauseThreshold?: number; model?: string; modelWeight?: number };
+  detection?: {
+    alertThreshold?: number;
+    pauseThreshold?: number;
+    model?: string;
+    modelWeight?: number;
+    baseline?: { enabled?: boolean; warmBlocks?: number; minObservations?: number; window?: number };
+  };
   simulator?: { forks?: number; timeoutMs?: number; gasLimit?: number };
   response?: {
     mode?: ResponseMode;
@@ -90,6 +97,12 @@ export type ResolvedConfig = {
     /** Absolute path, "none", or absent (the shipped model). */
     readonly model?: string;
     readonly modelWeight: number;
+    readonly baseline: {
+      readonly enabled: boolean;
+      readonly warmBlocks: number;
+      readonly minObservations: number;
+      readonly window: number;
+    };
   };
   readonly simulator: { readonly forks: number; readonly timeoutMs: number; readonly gasLimit: number };
   readonly response: {
@@ -692,6 +705,13 @@ function checkSemantics(data: unknown): string[] {
   const { alertThreshold: alert, pauseThreshold: pause } = detection;
   if (inUnit(alert) && inUnit(pause) && alert >= pause) {
     problems.push(`detection.alertThreshold (${alert}) must be below detection.pauseThreshold (${pause})`);
+  }
+  const baseline = isObject(detection.baseline) ? detection.baseline : {};
+  const { window, minObservations } = baseline; // defaults already applied by the schema
+  if (typeof window === "number" && typeof minObservations === "number" && window < minObservations) {
+    problems.push(
+      `detection.baseline.window (${window}) must be at least detection.baseline.minObservations (${minObservations})`,
+    );
   }
   const { tipMarginGwei: margin, maxPriorityFeeGwei: maxTip } = response;
   if (

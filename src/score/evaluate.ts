@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import type { BaselineDeviation } from "../features/baseline.ts";
 import type { FeatureVector } from "../features/types.ts";
 import { InputError } from "../internal/errors.ts";
 import { modelFromArtifact, type Sample, trainLogistic } from "./model.ts";
@@ -6,7 +7,12 @@ import { createScorer } from "./scorer.ts";
 import type { Decision, Model } from "./types.ts";
 
 /** One labelled line of the dataset (`npm run dataset`). */
-export type DatasetRow = Sample & { id: string; kind: string };
+export type DatasetRow = Sample & {
+  id: string;
+  kind: string;
+  /** The victim's own history compared with the transaction (absent in datasets made before it). */
+  baseline?: Omit<BaselineDeviation, "evidence">;
+};
 
 export function readDataset(path: string): DatasetRow[] {
   if (!fs.existsSync(path)) {
@@ -21,23 +27,40 @@ export function readDataset(path: string): DatasetRow[] {
       family: string;
       label: number;
       features: FeatureVector;
+      baseline?: Omit<BaselineDeviation, "evidence">;
     };
     if (r.kind !== "attack" && r.kind !== "benign") continue; // preparation txs are not scored
     if (r.label !== 0 && r.label !== 1) throw new InputError(`${path}:${i + 1}: label must be 0 or 1`);
-    rows.push({ id: r.id, kind: r.kind, family: r.family, label: r.label, features: r.features });
+    rows.push({
+      id: r.id,
+      kind: r.kind,
+      family: r.family,
+      label: r.label,
+      features: r.features,
+      ...(r.baseline ? { baseline: r.baseline } : {}),
+    });
   }
   return rows;
 }
 
-export type Thresholds = { alertThreshold: number; pauseThreshold: number };
+/** The scorer's settings; `baseline: false` scores as if no protocol history were kept. */
+export type Thresholds = { alertThreshold: number; pauseThreshold: number; baseline?: boolean };
 
 export function decide(
   rows: readonly DatasetRow[],
   thresholds: Thresholds,
   model: Model | undefined,
 ): Decision[] {
-  const scorer = createScorer({ ...thresholds, ...(model ? { model } : {}) });
-  return rows.map((r) => scorer.score({ vector: r.features, evidence: {} }).decision);
+  const { baseline: useBaseline = true, ...limits } = thresholds;
+  const scorer = createScorer({ ...limits, ...(model ? { model } : {}) });
+  return rows.map(
+    (r) =>
+      scorer.score({
+        vector: r.features,
+        evidence: {},
+        ...(useBaseline && r.baseline ? { baseline: { ...r.baseline, evidence: [] } } : {}),
+      }).decision,
+  );
 }
 
 export type Metrics = {

@@ -1,13 +1,18 @@
+import type { BaselineDeviation } from "../features/baseline.ts";
 import type { FeatureName, FeatureVector } from "../features/types.ts";
 
-/** An explainable rule: a weight and a strength in [0, 1] computed from the feature vector. */
+/**
+ * An explainable rule: a weight and a strength in [0, 1] computed from the feature vector (and,
+ * for the baseline rules, from the comparison with the protected contracts' own history). A
+ * negative weight lowers the score: evidence that the transaction is routine for the protocol.
+ */
 export type Rule = {
   id: string;
   weight: number;
-  /** The features whose evidence explains this rule. */
-  evidenceFrom: FeatureName;
-  strength(v: FeatureVector): number;
-  explain(v: FeatureVector): string;
+  /** The features whose evidence explains this rule ("baseline": the history comparison's). */
+  evidenceFrom: FeatureName | "baseline";
+  strength(v: FeatureVector, b: BaselineDeviation): number;
+  explain(v: FeatureVector, b: BaselineDeviation): string;
 };
 
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : x > 0 ? 1 : 0);
@@ -71,4 +76,59 @@ export const RULES: readonly Rule[] = [
   },
 ];
 
-export const RULES_VERSION = "rules-1";
+/**
+ * A protocol's own history sharpens the decision both ways, and only once it has enough of it
+ * (`mature`): an outflow or a price far beyond anything the contract has seen adds to the
+ * evidence of harm; a payout within its usual size, by a caller it knows, through a function it
+ * knows, with no borrowed capital, no created contract and no moved read lowers the score.
+ * Neither fires for a newly protected contract, which is judged on mechanics alone.
+ */
+export const BASELINE_RULES: readonly Rule[] = [
+  {
+    id: "baseline-outflow-unprecedented",
+    weight: 0.2,
+    evidenceFrom: "baseline",
+    strength: (v, b) =>
+      b.mature && v.protectedOutflowFraction >= 0.02 ? ramp(b.outflowExcess, 0.3, 1.3) : 0,
+    explain: (_v, b) =>
+      b.outflowExcess >= 1
+        ? `a protected contract paid out ${(10 ** b.outflowExcess).toFixed(0)}x (or more) its largest payout of that token in its recent history`
+        : `a protected contract paid out ${(10 ** b.outflowExcess).toFixed(1)}x its largest payout of that token in its recent history`,
+  },
+  {
+    id: "baseline-read-out-of-range",
+    weight: 0.2,
+    evidenceFrom: "baseline",
+    strength: (_v, b) => (b.mature ? ramp(b.readExcess, 0.1, 0.5) : 0),
+    explain: (_v, b) =>
+      `a protected contract read a value ${pct(b.readExcess)} outside the range of every answer in its recent history`,
+  },
+  {
+    id: "baseline-unfamiliar-function",
+    weight: 0.05,
+    evidenceFrom: "baseline",
+    strength: (v, b) => (b.mature && b.novelSelector > 0 && v.protectedOutflowFraction > 0 ? 1 : 0),
+    explain: () => "a protected contract paid out through a function absent from its recent history",
+  },
+  {
+    id: "baseline-routine",
+    weight: -0.2,
+    evidenceFrom: "baseline",
+    strength: (v, b) =>
+      b.mature &&
+      v.protectedOutflowFraction > 0 &&
+      b.outflowExcess === 0 &&
+      b.readExcess === 0 &&
+      b.novelSelector === 0 &&
+      b.novelCaller === 0 &&
+      v.flashLoan === 0 &&
+      v.createdContracts === 0 &&
+      v.priceReadDeviation < 0.05
+        ? 1
+        : 0,
+    explain: (_v, b) =>
+      `routine for this protocol: a payout within its usual size, by a known caller through a known function, over ${b.observations} recent transactions`,
+  },
+];
+
+export const RULES_VERSION = "rules-2";

@@ -1,5 +1,6 @@
+import { NEUTRAL_DEVIATION } from "../features/baseline.ts";
 import type { Features } from "../features/types.ts";
-import { RULES, RULES_VERSION } from "./rules.ts";
+import { BASELINE_RULES, RULES, RULES_VERSION } from "./rules.ts";
 import type { Decision, Model, Reason, Verdict } from "./types.ts";
 
 export type ScorerOptions = {
@@ -22,26 +23,32 @@ export function createScorer(options: ScorerOptions): Scorer {
     version,
     score(features) {
       const v = features.vector;
+      const b = features.baseline ?? NEUTRAL_DEVIATION;
       const reasons: Reason[] = [];
-      let ruleScore = 0;
-      for (const rule of RULES) {
-        const s = rule.strength(v);
+      let raised = 0;
+      let lowered = 0;
+      for (const rule of [...RULES, ...BASELINE_RULES]) {
+        const s = rule.strength(v, b);
         if (s <= 0) continue;
         const c = rule.weight * s;
-        ruleScore += c;
+        if (c > 0) raised += c;
+        else lowered += c;
         reasons.push({
           rule: rule.id,
-          contribution: c * (1 - modelWeight),
-          detail: rule.explain(v),
-          evidence: features.evidence[rule.evidenceFrom] ?? [],
+          contribution: c,
+          detail: rule.explain(v, b),
+          evidence:
+            rule.evidenceFrom === "baseline" ? b.evidence : (features.evidence[rule.evidenceFrom] ?? []),
         });
       }
-      ruleScore = Math.min(1, ruleScore);
-      // Rule contributions beyond the cap are scaled so that reasons add up to the score.
-      const capScale = reasons.reduce((s, r) => s + r.contribution, 0);
-      if (capScale > 0 && capScale > ruleScore * (1 - modelWeight)) {
-        const k = (ruleScore * (1 - modelWeight)) / capScale;
-        for (const r of reasons) r.contribution *= k;
+      // Evidence of harm is capped at 1, then routine evidence subtracts; contributions are scaled
+      // so that the reasons add up to the score.
+      const up = Math.min(1, raised);
+      const down = Math.max(-up, lowered);
+      const ruleScore = up + down;
+      for (const r of reasons) {
+        const k = r.contribution > 0 ? (raised > 0 ? up / raised : 0) : lowered < 0 ? down / lowered : 0;
+        r.contribution *= k * (1 - modelWeight);
       }
       let score = ruleScore * (1 - modelWeight);
       if (model) {

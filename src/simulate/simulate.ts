@@ -27,7 +27,7 @@ const GET_RESERVES = "0x0902f1ac";
 const MAX_READS = 64;
 
 type RawLog = { address: string; topics?: string[]; data?: string; position?: string | number };
-type RawFrame = {
+export type RawFrame = {
   type: string;
   from: string;
   to?: string;
