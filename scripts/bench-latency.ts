@@ -4,7 +4,7 @@
 // seen -> simulated -> scored (-> bundle sent for attacks); per run p50/p95/p99/max, throughput,
 // drops, CPU and peak RSS; plus the naive baseline and, optionally, a 30 ms upstream round trip.
 //
-//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--json]
+//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--no-naive] [--json]
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -48,6 +48,7 @@ type Args = {
   rates: number[];
   duration: number;
   rtt: number;
+  naive: boolean;
   json: boolean;
   senders: number;
   naiveRate: number;
@@ -66,6 +67,8 @@ function parseArgs(argv: string[]): Args {
     duration: Number(get("--duration") ?? 20),
     rtt: Number(get("--rtt") ?? 30),
     json: argv.includes("--json"),
+    // Soak runs (e.g. 10 minutes for memory) need the ladder only, not the side-by-side baseline.
+    naive: !argv.includes("--no-naive"),
     senders: Number(get("--senders") ?? 48),
     naiveRate: Number(get("--naive-rate") ?? 50),
     out: get("--out") ?? "bench/results",
@@ -251,25 +254,22 @@ type RunResult = {
   attackDecisions: { decision: string; score: number; simulation: string }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
   rssMaxMb: number;
+  /** Fork state cache answers (absent for the naive baseline, which has none). */
+  stateCache?: { hits: number; misses: number; hitRate: number; blocksApplied: number; clears: number };
 };
 
-async function run(
-  world: Awaited<ReturnType<typeof startDevnetChild>>,
-  devnet: Devnet,
-  keys: Hex[],
-  attackContract: Address,
-  opts: { rate: number; mode: "optimised" | "naive"; rttMs: number; duration: number },
-): Promise<RunResult> {
-  const d = world.deployment;
-  // A pause from the previous run may have landed after its last check: start unpaused.
+/**
+ * The market as every attack should find it: unpaused (a pause from an earlier attack may have
+ * landed after its last check) and full (an attack that got through drained it, and every later
+ * attack would revert in simulation and test nothing).
+ */
+async function restoreMarket(devnet: Devnet, d: Deployment): Promise<void> {
   const paused = await devnet.publicClient.readContract({
     address: d.market,
     abi: VulnerableSpotPriceLendingMarket.abi,
     functionName: "paused",
   });
   if (paused) await liftThroughSafe(devnet, d);
-  // An attack that got through in a previous run drained the market: refill it, or later attacks
-  // would be unprofitable (they revert in simulation and test nothing).
   const liquidity = await devnet.publicClient.readContract({
     address: d.market,
     abi: VulnerableSpotPriceLendingMarket.abi,
@@ -299,8 +299,19 @@ async function run(
         args: [missing],
       }),
     });
-    log(`  refilled the market with ${missing} USD units drained by an earlier attack`);
+    log(`  refilled the market with ${missing} USD units drained by an attack that got through`);
   }
+}
+
+async function run(
+  world: Awaited<ReturnType<typeof startDevnetChild>>,
+  devnet: Devnet,
+  keys: Hex[],
+  attackContract: Address,
+  opts: { rate: number; mode: "optimised" | "naive"; rttMs: number; duration: number },
+): Promise<RunResult> {
+  const d = world.deployment;
+  await restoreMarket(devnet, d);
   const proxy = opts.rttMs > 0 ? await startRttProxy(world.rpcUrl, opts.rttMs) : undefined;
   const config = parseConfig({
     chain: { rpcUrl: proxy?.url ?? world.rpcUrl, wsUrl: world.wsUrl, chainId: d.chainId },
@@ -321,9 +332,30 @@ async function run(
     logger: silentLogger(),
     ...(opts.mode === "naive" ? { tuning: { naive: true } } : {}),
   });
-  const decisions = new Map<Hex, Decided>();
+  // Only what the figures need: a Decided holds the whole feature evidence and the transaction,
+  // and keeping 100,000 of them would measure the benchmark's memory, not the daemon's.
+  type Screened = {
+    hash: Hex;
+    seenAt: number;
+    timings: Decided["timings"];
+    simulation: { durationMs: number; success: boolean; error: string | undefined };
+    verdict: { decision: Decided["verdict"]["decision"]; score: number };
+  };
+  const decisions = new Map<Hex, Screened>();
   const resolved = new Map<Hex, Resolved>();
-  guardian.onDecision((x) => decisions.set(x.tx.hash, x));
+  guardian.onDecision((x) =>
+    decisions.set(x.tx.hash, {
+      hash: x.tx.hash,
+      seenAt: x.tx.seenAt,
+      timings: x.timings, // the same object: the bundle's times are added to it later
+      simulation: {
+        durationMs: x.simulation.durationMs,
+        success: x.simulation.success,
+        error: x.simulation.error,
+      },
+      verdict: { decision: x.verdict.decision, score: x.verdict.score },
+    }),
+  );
   guardian.onResolved((x) => resolved.set(x.tx.hash, x));
 
   // Warm-up: let the forks reach the head and touch the market once.
@@ -371,12 +403,6 @@ async function run(
   const attacker = devnetAccount("attacker");
   const attacks: { hash: Hex; sentAt: number }[] = [];
   const rpc = createRpc(world.rpcUrl);
-  const readMarket = <T>(functionName: "paused") =>
-    devnet.publicClient.readContract({
-      address: d.market,
-      abi: VulnerableSpotPriceLendingMarket.abi,
-      functionName,
-    }) as Promise<T>;
   const injector = (async () => {
     await new Promise((r) => setTimeout(r, 3000)); // pre-signing happens first in the generator
     while (generating) {
@@ -403,7 +429,7 @@ async function run(
       attacks.push({ hash, sentAt: now() });
       await rpc.call("eth_sendRawTransaction", [raw]);
       for (let i = 0; i < 100 && !resolved.has(hash); i++) await new Promise((r) => setTimeout(r, 100));
-      if (await readMarket<boolean>("paused")) await liftThroughSafe(devnet, d);
+      await restoreMarket(devnet, d);
     }
   })();
 
@@ -429,14 +455,14 @@ async function run(
   const sentByHash = new Map(genResult.sent.map((s) => [s.hash, s]));
   const screenedLoad = genResult.sent
     .map((s) => decisions.get(s.hash))
-    .filter((x): x is Decided => x !== undefined);
+    .filter((x): x is Screened => x !== undefined);
   const simulatable = genResult.sent.filter((s) => s.kind !== "eth-transfer");
   const neverScreened = simulatable.filter((s) => !decisions.has(s.hash)).length;
-  const firstSeen = Math.min(...screenedLoad.map((x) => x.tx.seenAt));
-  const lastScored = Math.max(...screenedLoad.map((x) => x.tx.seenAt + (x.timings.scoredMs ?? 0)));
+  const firstSeen = Math.min(...screenedLoad.map((x) => x.seenAt));
+  const lastScored = Math.max(...screenedLoad.map((x) => x.seenAt + (x.timings.scoredMs ?? 0)));
   const attackDecisions = attacks
     .map((a) => decisions.get(a.hash))
-    .filter((x): x is Decided => x !== undefined);
+    .filter((x): x is Screened => x !== undefined);
   return {
     rate: opts.rate,
     mode: opts.mode,
@@ -451,9 +477,7 @@ async function run(
     failed: stats.failed,
     screenedPerSec:
       Math.round((screenedLoad.length / Math.max(0.001, (lastScored - firstSeen) / 1000)) * 10) / 10,
-    sentToSeenMs: percentiles(
-      screenedLoad.map((x) => x.tx.seenAt - (sentByHash.get(x.tx.hash)?.at ?? x.tx.seenAt)),
-    ),
+    sentToSeenMs: percentiles(screenedLoad.map((x) => x.seenAt - (sentByHash.get(x.hash)?.at ?? x.seenAt))),
     all: percentiles(screenedLoad.map((x) => x.timings.scoredMs ?? 0)),
     simulated: percentiles(screenedLoad.map((x) => x.timings.simulatedMs ?? 0)),
     simulationOnly: percentiles(screenedLoad.map((x) => x.simulation.durationMs)),
@@ -489,6 +513,20 @@ async function run(
       anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,
     },
     rssMaxMb: Math.round(rssMax / 1e6),
+    ...(stats.stateCache
+      ? {
+          stateCache: {
+            hits: stats.stateCache.hits,
+            misses: stats.stateCache.misses,
+            hitRate:
+              Math.round(
+                (stats.stateCache.hits / Math.max(1, stats.stateCache.hits + stats.stateCache.misses)) * 1000,
+              ) / 1000,
+            blocksApplied: stats.stateCache.blocksApplied,
+            clears: stats.stateCache.clears,
+          },
+        }
+      : {}),
   };
 }
 
@@ -534,8 +572,8 @@ try {
   );
   // Side by side at the baseline's rate first (a fresh chain for both), then the load ladder.
   const plan: { rate: number; mode: "optimised" | "naive"; rttMs: number }[] = [
-    { rate: args.naiveRate, mode: "naive", rttMs: 0 },
-    ...(args.rates.includes(args.naiveRate)
+    ...(args.naive ? [{ rate: args.naiveRate, mode: "naive" as const, rttMs: 0 }] : []),
+    ...(!args.naive || args.rates.includes(args.naiveRate)
       ? []
       : [{ rate: args.naiveRate, mode: "optimised" as const, rttMs: 0 }]),
     ...args.rates.map((rate) => ({ rate, mode: "optimised" as const, rttMs: 0 })),

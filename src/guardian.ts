@@ -23,6 +23,7 @@ import { createScorer } from "./score/scorer.ts";
 import type { Model, Verdict } from "./score/types.ts";
 import { createForkPool, type Fork } from "./simulate/forks.ts";
 import { nextBlockContext, simulateTx } from "./simulate/simulate.ts";
+import { type StateCacheStats, startStateCache } from "./simulate/state-cache.ts";
 import type { BlockContext, Simulation } from "./simulate/types.ts";
 import { createPrefilter } from "./source/prefilter.ts";
 import { createMempoolSource } from "./source/source.ts";
@@ -105,6 +106,7 @@ export type RunningGuardian = {
     failed: number;
     incidents: number;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
+    stateCache?: StateCacheStats;
     baseline?: ReturnType<BaselineLearner["stats"]> & { perTarget: Record<Address, number> };
   };
   stop(): Promise<void>;
@@ -176,8 +178,16 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       fn: () => Promise.race([alerter.flush(), new Promise<void>((r) => setTimeout(r, 3000).unref())]),
     });
 
+    // Forks read upstream state through a cache that survives heads (the naive baseline has none).
+    const stateCache = options.tuning?.naive
+      ? undefined
+      : await startStateCache({ upstreamUrl: config.chain.rpcUrl, logger });
+    if (stateCache) {
+      cleanups.push({ name: "state cache", fn: () => stateCache.stop() });
+      await stateCache.advance(BigInt(await upstream.call<Hex>("eth_blockNumber")));
+    }
     const forks = await createForkPool({
-      upstreamUrl: config.chain.rpcUrl,
+      upstreamUrl: stateCache?.url ?? config.chain.rpcUrl,
       size: options.tuning?.naive ? 1 : config.simulator.forks,
       // One slot more per fork than ordinary workers use, so the fast lane always finds room.
       perFork: options.tuning?.naive ? 1 : SIMULATIONS_PER_FORK + FAST_LANE_WORKERS,
@@ -186,6 +196,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     });
     cleanups.push({ name: "forks", fn: () => forks.stop() });
     metrics.bindForkPool(forks);
+    if (stateCache) metrics.bindStateCache(stateCache);
 
     const responder = createResponder({
       upstream,
@@ -234,6 +245,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         })
       : undefined;
     source.onHead((head) => {
+      // The cache applies the block's state diff; forks reading at the new head wait for it.
+      void stateCache?.advance(head.number);
       forks.advance(head.number);
       responder.onHead(head);
       learner?.onHead(head.number);
@@ -553,6 +566,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       stats: () => ({
         ...counters,
         source: source.stats(),
+        ...(stateCache ? { stateCache: stateCache.stats() } : {}),
         ...(learner ? { baseline: { ...learner.stats(), perTarget: learner.baseline.counts() } } : {}),
       }),
       stop: stopAll,

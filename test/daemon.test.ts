@@ -114,6 +114,23 @@ describe("guardian daemon on a devnet", () => {
     expect(incident?.outcome).toBe("paused");
   });
 
+  it("keeps fork state warm across heads and learns the market's history from mined blocks", async () => {
+    const head = await net.devnet.publicClient.getBlockNumber();
+    const stats = await until("the baseline and the state cache to reach the head", () => {
+      const s = guardian.stats();
+      const learned = s.baseline && s.baseline.learnedTo >= head;
+      return learned && s.stateCache?.knownBlock === head.toString() ? s : undefined;
+    });
+    // The pause bundle's block called the market (Guardian -> pause): found by its logs, traced.
+    expect(stats.baseline?.learned).toBeGreaterThanOrEqual(1);
+    expect(stats.baseline?.traceFailures).toBe(0);
+    expect(stats.baseline?.perTarget[net.deployment.market]).toBeGreaterThanOrEqual(1);
+    // Heads were applied to the fork state cache as state diffs, and forks were served from it.
+    expect(stats.stateCache?.blocksApplied).toBeGreaterThanOrEqual(2);
+    expect(stats.stateCache?.hits).toBeGreaterThan(0);
+    expect(stats.stateCache?.knownBlock).toBe(head.toString());
+  });
+
   it("exposes what it did on /metrics and its health on /healthz", async () => {
     const text = await (await fetch(`${metricsUrl}/metrics`)).text();
     const value = (line: string) =>
@@ -128,6 +145,7 @@ describe("guardian daemon on a devnet", () => {
     expect(value("vigil_pipeline_screened_total")).toBeGreaterThanOrEqual(1);
     expect(value('vigil_response_outcomes_total{outcome="paused"}')).toBe(1);
     expect(value("vigil_source_connected")).toBe(1);
+    expect(value('vigil_state_cache_reads_total{result="hit"}')).toBeGreaterThan(0);
     expect(text).toMatch(
       /vigil_pipeline_stage_latency_milliseconds_bucket\{stage="bundle_sent",le="[^"]+"\} 1/,
     );

@@ -27,7 +27,7 @@ export type BaselineLearner = {
   stop(): Promise<void>;
 };
 
-const REMEMBERED = 4_096;
+const REMEMBERED = 1_024;
 
 export function createBaselineLearner(options: {
   upstream: Rpc;

@@ -528,6 +528,15 @@ export function createDaemonMetrics(
     name: "vigil_forks_reset_failures_total",
     help: "Fork resets that failed.",
   });
+  const cacheReads = registry.counter({
+    name: "vigil_state_cache_reads_total",
+    help: "Forks' upstream state reads through the state cache, by result (hit: answered from memory).",
+    labelNames: ["result"],
+  });
+  const cacheClears = registry.counter({
+    name: "vigil_state_cache_clears_total",
+    help: "Times the state cache started cold (no block diff from the node, reorganisation, gap).",
+  });
 
   // Process.
   const buildInfo = registry.gauge<"version">({
@@ -551,9 +560,9 @@ export function createDaemonMetrics(
   }
 
   /** Copies a cumulative total into a counter (counters only go up: a smaller total is a restart). */
-  const syncTotal = (counter: Counter, total: number) => {
-    const delta = total - counter.get();
-    if (delta > 0) counter.inc(undefined, delta);
+  const syncTotal = <L extends string = never>(counter: Counter<L>, total: number, labels?: LabelSet<L>) => {
+    const delta = total - counter.get(labels);
+    if (delta > 0) counter.inc(labels, delta);
   };
 
   let lastHead: HeadLike | undefined;
@@ -660,6 +669,14 @@ export function createDaemonMetrics(
         forkAtHead.set(h.atHead);
         syncTotal(forkResets, h.resets);
         syncTotal(forkResetFailures, h.resetFailures);
+      });
+    },
+    bindStateCache(cache: { stats(): { hits: number; misses: number; clears: number } }): void {
+      registry.onCollect(() => {
+        const s = cache.stats();
+        syncTotal(cacheReads, s.hits, { result: "hit" });
+        syncTotal(cacheReads, s.misses, { result: "miss" });
+        syncTotal(cacheClears, s.clears);
       });
     },
   };

@@ -69,7 +69,9 @@ export async function createForkPool(options: {
   // Start in parallel; if any fails, stop the ones that started (no orphans).
   const started = await Promise.allSettled(
     Array.from({ length: options.size }, (_, id) =>
-      startAnvil({ forkUrl: options.upstreamUrl, forkBlockNumber: head, noMining: true }).then(
+      // No dev accounts: a fork with them fetches all ten from upstream at start and at every
+      // reset (~40 requests per head); simulations and proofs impersonate instead.
+      startAnvil({ forkUrl: options.upstreamUrl, forkBlockNumber: head, noMining: true, accounts: 0 }).then(
         (anvil): Slot => {
           const fork: Fork = {
             id,

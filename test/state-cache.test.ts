@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AnvilInstance, startAnvil } from "../src/internal/anvil.ts";
+import { silentLogger } from "../src/internal/logger.ts";
+import { createRpc, type Rpc } from "../src/internal/rpc.ts";
+import { type StateCache, startStateCache } from "../src/simulate/state-cache.ts";
+
+// The fork state cache between a real fork and a real upstream Anvil: what a block changed must
+// be read fresh after the head moves, what it did not change must come from memory.
+const STORE = "0x00000000000000000000000000000000000000aa"; // stores its calldata word at slot 0
+const OTHER = "0x00000000000000000000000000000000000000bb"; // receives plain transfers
+const FROM = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+const word = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
+
+describe("fork state cache", () => {
+  let upstream: AnvilInstance;
+  let up: Rpc;
+  let cache: StateCache;
+  let fork: AnvilInstance;
+  let f: Rpc;
+
+  const head = async () => BigInt(await up.call<string>("eth_blockNumber"));
+  const resetTo = (n: bigint) =>
+    f.call("anvil_reset", [{ forking: { jsonRpcUrl: cache.url, blockNumber: Number(n) } }]);
+  /** Sends and waits until mined (automine mines just after the call returns, not before). */
+  const send = async (tx: Record<string, string>) => {
+    const hash = await up.call<string>("eth_sendTransaction", [{ from: FROM, ...tx }]);
+    for (let i = 0; i < 200; i++) {
+      if (await up.call("eth_getTransactionReceipt", [hash])) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`not mined: ${hash}`);
+  };
+  const store = (n: number) => send({ to: STORE, data: word(n) });
+
+  beforeAll(async () => {
+    upstream = await startAnvil({});
+    up = createRpc(upstream.rpcUrl);
+    // PUSH1 0 CALLDATALOAD PUSH1 0 SSTORE STOP
+    await up.call("anvil_setCode", [STORE, "0x60003560005500"]);
+    await store(5);
+    cache = await startStateCache({ upstreamUrl: upstream.rpcUrl, logger: silentLogger() });
+    await cache.advance(await head());
+    fork = await startAnvil({
+      forkUrl: cache.url,
+      forkBlockNumber: await head(),
+      noMining: true,
+      accounts: 0,
+    });
+    f = createRpc(fork.rpcUrl);
+  });
+  afterAll(async () => {
+    await fork?.stop();
+    await cache?.stop();
+    await upstream?.stop();
+  });
+
+  it("serves a reset fork's reads of unchanged state from memory", async () => {
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(5));
+    await resetTo(await head()); // a new fork backend: its own cache is empty again
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(5));
+    // From the second reset on, nothing at all goes upstream: blocks and state come from memory.
+    const before = cache.stats();
+    await resetTo(await head());
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(5));
+    const after = cache.stats();
+    expect(after.hits).toBeGreaterThan(before.hits);
+    expect(after.misses).toBe(before.misses);
+  });
+
+  it("reads what the new block changed fresh, and keeps what it did not change", async () => {
+    const code = await f.call("eth_getCode", [STORE, "latest"]);
+    const otherBefore = BigInt(await f.call<string>("eth_getBalance", [OTHER, "latest"]));
+    await store(7);
+    await send({ to: OTHER, value: "0x1234" });
+    const n = await head();
+    await cache.advance(n);
+    expect(cache.stats().knownBlock).toBe(n.toString());
+    expect(cache.stats().invalidated).toBeGreaterThan(0);
+    const hitsBefore = cache.stats().hits;
+    await resetTo(n);
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(7));
+    expect(BigInt(await f.call<string>("eth_getBalance", [OTHER, "latest"]))).toBe(otherBefore + 0x1234n);
+    // The sender's nonce moved; the fork must see it too (a stale nonce breaks simulations).
+    expect(await f.call("eth_getTransactionCount", [FROM, "latest"])).toBe(
+      await up.call("eth_getTransactionCount", [FROM, "latest"]),
+    );
+    expect(await f.call("eth_getCode", [STORE, "latest"])).toBe(code);
+    expect(cache.stats().hits).toBeGreaterThan(hitsBefore); // the code was not re-fetched
+  });
+
+  it("never answers an older block from newer state", async () => {
+    const n = await head(); // n: the transfer, n - 1: the store of 7, n - 2: the store of 5
+    await resetTo(n - 2n);
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(5));
+    await resetTo(n);
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(7));
+  });
+
+  it("starts cold after a gap too long to replay, and stays correct", async () => {
+    await up.call("anvil_mine", ["0x40"]);
+    await store(9);
+    const n = await head();
+    const clears = cache.stats().clears;
+    await cache.advance(n);
+    expect(cache.stats().clears).toBeGreaterThan(clears);
+    expect(cache.stats().entries).toBe(0);
+    await resetTo(n);
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(9));
+  });
+
+  it("passes other methods through and answers batches", async () => {
+    const res = await fetch(cache.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([
+        { jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] },
+        { jsonrpc: "2.0", id: 2, method: "eth_blockNumber", params: [] },
+        { jsonrpc: "2.0", id: 3, method: "no_suchMethod", params: [] },
+      ]),
+    });
+    const out = (await res.json()) as { id: number; result?: string; error?: unknown }[];
+    expect(out.map((o) => o.id)).toEqual([1, 2, 3]);
+    expect(out[0]?.result).toBe("0x7a69");
+    expect(BigInt(out[1]?.result ?? "0x0")).toBe(await head());
+    expect(out[2]?.error).toBeDefined();
+  });
+});
