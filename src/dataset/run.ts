@@ -207,6 +207,7 @@ async function loop(args: LoopArgs) {
     protectedAddresses,
     warmBlocks: 0,
     baseline: DEFAULT_BASELINE_OPTIONS,
+    tracesPerHead: Number.POSITIVE_INFINITY, // blocks are small here, and history must be complete
     logger: silentLogger(),
   });
   await learner.warm(chain.head().number);

@@ -533,9 +533,9 @@ export function createDaemonMetrics(
     help: "Forks' upstream state reads through the state cache, by result (hit: answered from memory).",
     labelNames: ["result"],
   });
-  const cacheClears = registry.counter({
-    name: "vigil_state_cache_clears_total",
-    help: "Times the state cache started cold (no block diff from the node, reorganisation, gap).",
+  const cachePrefetched = registry.counter({
+    name: "vigil_state_cache_prefetched_total",
+    help: "State values the cache read ahead at new heads (the hot set).",
   });
 
   // Process.
@@ -671,12 +671,12 @@ export function createDaemonMetrics(
         syncTotal(forkResetFailures, h.resetFailures);
       });
     },
-    bindStateCache(cache: { stats(): { hits: number; misses: number; clears: number } }): void {
+    bindStateCache(cache: { stats(): { hits: number; misses: number; prefetched: number } }): void {
       registry.onCollect(() => {
         const s = cache.stats();
         syncTotal(cacheReads, s.hits, { result: "hit" });
         syncTotal(cacheReads, s.misses, { result: "miss" });
-        syncTotal(cacheClears, s.clears);
+        syncTotal(cachePrefetched, s.prefetched);
       });
     },
   };

@@ -18,7 +18,8 @@ type RawLog = { transactionHash: Hex | null; blockNumber: Hex | null; removed?: 
 
 /** Blocks per eth_getLogs request: public nodes commonly refuse wider ranges. */
 const LOG_RANGE = 1_000n;
-const TRACE_BATCH = 16;
+/** Traces per request: each replays part of its block on the node, so a few at a time. */
+const TRACE_BATCH = 4;
 
 /** Hashes of transactions in [fromBlock, toBlock] that logged from, or moved tokens out of, a protected contract. */
 export async function minedTouching(
