@@ -5,6 +5,7 @@
 // drops, CPU and peak RSS; plus the naive baseline and, optionally, a 30 ms upstream round trip.
 //
 //   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--no-naive] [--json]
+// VIGIL_BENCH_DEVNET_LOG=file keeps the devnet's info log (each block's build time) in `file`.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -135,14 +136,21 @@ async function startDevnetChild() {
     ],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, VIGIL_LOG_LEVEL: "warn", VIGIL_LOG_FORMAT: "json" },
+      env: {
+        ...process.env,
+        VIGIL_LOG_LEVEL: process.env.VIGIL_BENCH_DEVNET_LOG ? "info" : "warn",
+        VIGIL_LOG_FORMAT: "json",
+      },
     },
   );
   let stdout = "";
   child.stdout.on("data", (c: Buffer) => {
     stdout += c.toString();
   });
-  child.stderr.on("data", () => {});
+  const devlog = process.env.VIGIL_BENCH_DEVNET_LOG
+    ? fs.createWriteStream(process.env.VIGIL_BENCH_DEVNET_LOG)
+    : undefined;
+  child.stderr.on("data", (c: Buffer) => devlog?.write(c));
   for (let i = 0; i < 1200 && !stdout.trimEnd().endsWith("}"); i++)
     await new Promise((r) => setTimeout(r, 50));
   const d = JSON.parse(stdout) as Deployment & { relayUrl: string };

@@ -199,14 +199,18 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
   /** Takes every transaction out of the public pool, in arrival order, keeping raw bytes. */
   async function takePool(): Promise<{ hash: Hex; raw: Hex }[]> {
     const taken: { hash: Hex; raw: Hex }[] = [];
+    // A transaction Anvil would not drop shows up again in the next round: take each once. (Taking
+    // it every round and re-sending it, "already imported", cost 9.9 s for one block at 200 tx/s.)
+    const takenHashes = new Set<Hex>();
     for (let round = 0; round < 5; round++) {
       const content = await chain.call<TxPoolContent>("txpool_content");
       const hashes: Hex[] = [];
-      for (const group of [content.pending, content.queued]) {
-        for (const byNonce of Object.values(group))
-          for (const tx of Object.values(byNonce)) hashes.push(tx.hash);
-      }
+      // Only what can be mined now: a queued transaction (nonce gap) stays where it is; Anvil keeps
+      // it through a drop anyway, and re-sending it fails as "already imported".
+      for (const byNonce of Object.values(content.pending))
+        for (const tx of Object.values(byNonce)) if (!takenHashes.has(tx.hash)) hashes.push(tx.hash);
       if (hashes.length === 0) break;
+      for (const h of hashes) takenHashes.add(h);
       // Two batched requests however large the pool: the raw bytes, then the drops.
       const raws = await chain.batch<Hex | null>(
         hashes.map((h) => ({ method: "eth_getRawTransactionByHash", params: [h] })),
