@@ -1,5 +1,6 @@
 import { type Address, getAddress, type Hex } from "viem";
 import type { CallFrame } from "../simulate/types.ts";
+import { QUANTITY_LIMIT } from "./price-read.ts";
 import { indexFrames, netByToken, type TraceIndex } from "./trace-index.ts";
 import type { Evidence } from "./types.ts";
 
@@ -52,8 +53,6 @@ export const NEUTRAL_DEVIATION: BaselineDeviation = {
   evidence: [],
 };
 
-/** Words above this are hashes or packed data, not quantities (as in price-read.ts). */
-const QUANTITY_LIMIT = 1n << 200n;
 const READ_WORDS = 4;
 const MAX_EXCESS = 100;
 /** A read series needs this many values before a value outside its range is called a deviation. */

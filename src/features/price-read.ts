@@ -4,7 +4,7 @@ import type { Evidence } from "./types.ts";
 
 const MAX_DEVIATION = 100;
 /** Words above this are hashes or packed data, not quantities. */
-const QUANTITY_LIMIT = 1n << 200n;
+export const QUANTITY_LIMIT = 1n << 200n;
 
 /** Largest relative change between two ABI-encoded return values, word by word. */
 export function wordDeviation(before: Hex, during: Hex): number {

@@ -231,22 +231,28 @@ export async function simulateTx(
     }
     return p;
   };
+  /** The simulation, from the call tree and whatever enrichment was collected. */
+  const result = (
+    stateDiff: StateDiff,
+    enriched: boolean,
+    references: Simulation["references"],
+  ): Simulation => ({
+    txHash: tx.hash,
+    context: ctx,
+    success: root.error === undefined,
+    error: root.error === undefined ? undefined : (root.revertReason ?? root.error),
+    gasUsed: root.gasUsed,
+    root,
+    stateDiff,
+    enriched,
+    references,
+    protectedAddresses: [...options.protectedAddresses],
+    durationMs: performance.now() - started,
+  });
   if (!touched) {
     // Most traffic never reaches a protected contract: the call tree says so, and the second
     // trace (state diff) and the references would describe nothing the features use.
-    return {
-      txHash: tx.hash,
-      context: ctx,
-      success: root.error === undefined,
-      error: root.error === undefined ? undefined : (root.revertReason ?? root.error),
-      gasUsed: root.gasUsed,
-      root,
-      stateDiff: { pre: {}, post: {} },
-      enriched: false,
-      references: { reads: [], balances: [], reserves: [] },
-      protectedAddresses: [...options.protectedAddresses],
-      durationMs: performance.now() - started,
-    };
+    return result({ pre: {}, post: {} }, false, { reads: [], balances: [], reserves: [] });
   }
   const diffPromise = trace<RawDiff>({ tracer: "prestateTracer", tracerConfig: { diffMode: true } });
   const [readRefs, balanceRefs, reserveRefs] = await Promise.all([
@@ -287,23 +293,11 @@ export async function simulateTx(
 
   const rawDiff = await diffPromise;
   const stateDiff: StateDiff = { pre: normaliseAccounts(rawDiff.pre), post: normaliseAccounts(rawDiff.post) };
-  return {
-    txHash: tx.hash,
-    context: ctx,
-    success: root.error === undefined,
-    error: root.error === undefined ? undefined : (root.revertReason ?? root.error),
-    gasUsed: root.gasUsed,
-    root,
-    stateDiff,
-    enriched: true,
-    references: {
-      reads: readRefs,
-      balances: balanceRefs,
-      reserves: reserveRefs.filter((r): r is ReserveReference => r !== undefined),
-    },
-    protectedAddresses: [...options.protectedAddresses],
-    durationMs: performance.now() - started,
-  };
+  return result(stateDiff, true, {
+    reads: readRefs,
+    balances: balanceRefs,
+    reserves: reserveRefs.filter((r): r is ReserveReference => r !== undefined),
+  });
 }
 
 /** The context of the block after `head`: number + 1, and a timestamp at least one second later. */
