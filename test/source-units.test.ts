@@ -58,6 +58,8 @@ describe("parsePendingTx", () => {
         maxPriorityFeePerGas: 1_000_000_000n,
         type: "0x2",
         chainId: 31337,
+        signature: { r: EIP1559.r, s: EIP1559.s, v: 0n, yParity: 0 },
+        accessList: [],
         seenAt: 123.5,
       },
     });
@@ -87,6 +89,13 @@ describe("parsePendingTx", () => {
     ["a non-hex value", { ...EIP1559, value: "0xzz" }],
     ["an empty quantity", { ...EIP1559, gas: "0x" }],
     ["a bad fee", { ...EIP1559, maxFeePerGas: "lots" }],
+    ["a bad signature", { ...EIP1559, r: "0xzz" }],
+    ["a yParity above 1", { ...EIP1559, yParity: "0x2" }],
+    ["an access list that is not a list", { ...EIP1559, accessList: "0x" }],
+    [
+      "an access list with a bad key",
+      { ...EIP1559, accessList: [{ address: EIP1559.to, storageKeys: ["0x1"] }] },
+    ],
     ["a bad type", { ...EIP1559, type: 2 }],
   ])("rejects %s with a reason instead of throwing", (_name, raw) => {
     const r = parsePendingTx(raw, 0);

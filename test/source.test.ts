@@ -9,8 +9,9 @@ import { type AnvilInstance, startAnvil } from "../src/internal/anvil.ts";
 import { RpcError } from "../src/internal/errors.ts";
 import { freePort } from "../src/internal/ports.ts";
 import { createRpc, type Rpc } from "../src/internal/rpc.ts";
+import { rebuildRawTransaction } from "../src/source/raw.ts";
 import { createMempoolSource, type MempoolSource, type MempoolSourceOptions } from "../src/source/source.ts";
-import type { Head } from "../src/source/types.ts";
+import type { Head, PendingTx } from "../src/source/types.ts";
 
 // The mempool source against a real Anvil (no automatic mining, FIFO pool), with a TCP proxy in
 // between where a test needs to cut or freeze the connection.
@@ -187,8 +188,19 @@ describe("mempool source", () => {
       maxPriorityFeePerGas: parseGwei("2"),
       type: "0x2",
       chainId,
+      signature: {
+        r: expect.any(String),
+        s: expect.any(String),
+        v: expect.any(BigInt),
+        yParity: expect.any(Number),
+      },
+      accessList: [],
       seenAt: expect.any(Number),
     });
+    // The signed bytes rebuild from what the node sent, exactly (checked against the hash), so an
+    // incident record need not ask the node for them; anything altered rebuilds nothing.
+    expect(got.map((tx) => tx && rebuildRawTransaction(tx))).toEqual([call, create, legacy]);
+    expect(rebuildRawTransaction({ ...(a as PendingTx), nonce: (a?.nonce ?? 0) + 1 })).toBeUndefined();
     expect(a?.seenAt).toBeGreaterThanOrEqual(before);
     expect(a?.seenAt).toBeLessThanOrEqual(after);
     expect(b).toMatchObject({

@@ -85,6 +85,8 @@ export function parsePendingTx(raw: unknown, seenAt: number): Parsed<PendingTx> 
     if (chainId !== undefined && chainId > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new FieldError("chainId is too large");
     }
+    const signature = parseSignature(tx);
+    const accessList = parseAccessList(tx);
     return {
       hash: hash(tx, "hash"),
       from: address(tx, "from"),
@@ -101,7 +103,39 @@ export function parsePendingTx(raw: unknown, seenAt: number): Parsed<PendingTx> 
       maxPriorityFeePerGas: optionalQuantity(tx, "maxPriorityFeePerGas"),
       type: typeRaw.toLowerCase() as Hex,
       chainId: chainId === undefined ? undefined : Number(chainId),
+      ...(signature ? { signature } : {}),
+      ...(accessList ? { accessList } : {}),
       seenAt,
+    };
+  });
+}
+
+/** r, s and v (and yParity) when all are there; a node that sends none leaves them out. */
+function parseSignature(tx: Fields): PendingTx["signature"] {
+  if (field(tx, "r") === undefined || field(tx, "s") === undefined || field(tx, "v") === undefined)
+    return undefined;
+  const yParity = optionalQuantity(tx, "yParity");
+  if (yParity !== undefined && yParity > 1n) throw new FieldError("yParity is not 0 or 1");
+  return {
+    r: `0x${quantity(tx, "r").toString(16).padStart(64, "0")}`,
+    s: `0x${quantity(tx, "s").toString(16).padStart(64, "0")}`,
+    v: quantity(tx, "v"),
+    yParity: yParity === undefined ? undefined : Number(yParity),
+  };
+}
+
+function parseAccessList(tx: Fields): PendingTx["accessList"] {
+  const list = field(tx, "accessList");
+  if (list === undefined || list === null) return undefined;
+  if (!Array.isArray(list)) throw new FieldError("accessList is not a list");
+  return list.map((item) => {
+    if (!isRecord(item)) throw new FieldError("accessList has a bad entry");
+    const keys = field(item, "storageKeys");
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string" || !HASH.test(k)))
+      throw new FieldError("accessList has bad storage keys");
+    return {
+      address: address(item, "address"),
+      storageKeys: keys.map((k) => (k as string).toLowerCase() as Hex),
     };
   });
 }

@@ -18,6 +18,12 @@ export type PendingTx = {
   /** "0x0" legacy, "0x1" access list, "0x2" EIP-1559, ... as the node reports it. */
   type: Hex;
   chainId: number | undefined;
+  /**
+   * The signature and access list as the node reported them, for rebuilding the signed bytes
+   * without asking the node again (`rawTransaction`). Absent when the node sent none.
+   */
+  signature?: { r: Hex; s: Hex; v: bigint; yParity: number | undefined };
+  accessList?: { address: Address; storageKeys: Hex[] }[];
   /** When the source first saw it: `performance.timeOrigin + performance.now()` in ms. */
   seenAt: number;
 };
