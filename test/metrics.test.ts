@@ -187,7 +187,16 @@ describe("the daemon's metric set", () => {
       latestHead: () => ({ number: 42n, timestamp: 0n, seenAt: 1_000_000 - 2500 }),
     });
     m.bindForkPool({
-      health: () => ({ forks: 2, idle: 1, atHead: 2, head: 42n, resets: 7, resetFailures: 1 }),
+      health: () => ({
+        forks: 2,
+        idle: 1,
+        atHead: 2,
+        head: 42n,
+        resets: 7,
+        resetFailures: 1,
+        primed: 6,
+        primeFailures: 1,
+      }),
     });
     let s = parseExposition(r.render());
     expect(s.get("vigil_pipeline_screened_total")).toBe(2);
@@ -210,6 +219,8 @@ describe("the daemon's metric set", () => {
     expect(s.get("vigil_chain_head_age_seconds")).toBe(2.5);
     expect(s.get("vigil_forks_idle")).toBe(1);
     expect(s.get("vigil_forks_resets_total")).toBe(7);
+    expect(s.get('vigil_forks_primed_total{result="loaded"}')).toBe(6);
+    expect(s.get('vigil_forks_primed_total{result="failed"}')).toBe(1);
     // Cumulative totals keep growing; a smaller one (a restarted source) never lowers a counter.
     stats.seen = 15;
     clock += 1000;

@@ -123,6 +123,59 @@ describe("fork state cache", () => {
     expect(cache.stats().hotKeys).toBeLessThan(hot);
   });
 
+  it("hands a fork reset to a head the state known at it: loaded, nothing of it is fetched again", async () => {
+    // A call on the fork runs STORE's code: its account and slot 0 become hot.
+    await f.call("eth_call", [{ from: FROM, to: STORE, data: word(1) }, "latest"]);
+    await up.call("anvil_setStorageAt", [STORE, "0x1", word(42)]); // never read: not in the dump
+    await store(9);
+    const n = await head();
+    await cache.advance(n);
+    expect(await cache.stateAt(n - 1n)).toBeUndefined(); // only ever the current head's state
+    const state = await cache.stateAt(n);
+    expect(state).toMatch(/^0x[0-9a-f]+$/);
+    const dumped = JSON.parse(Buffer.from((state as string).slice(2), "hex").toString("utf8"));
+    expect(dumped.accounts[STORE.toLowerCase()].storage["0x0"]).toBe(word(9));
+
+    await resetTo(n);
+    await f.call("anvil_loadState", [state]);
+    const before = cache.stats();
+    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(9));
+    expect(await f.call("eth_getCode", [STORE, "latest"])).toBe("0x60003560005500");
+    expect(cache.stats()).toMatchObject({
+      hits: before.hits,
+      misses: before.misses,
+      passThrough: before.passThrough,
+    });
+    // What the dump does not hold is still fetched, at the fork's block.
+    expect(await f.call("eth_getStorageAt", [STORE, "0x1", "latest"])).toBe(word(42));
+    expect(cache.stats().misses).toBe(before.misses + 1);
+  });
+
+  it("keeps what simulations use hot, though forks that loaded it no longer fetch it", async () => {
+    const hotOf = async (n: bigint) => {
+      const state = await cache.stateAt(n);
+      if (!state) return [];
+      return Object.keys(JSON.parse(Buffer.from(state.slice(2), "hex").toString("utf8")).accounts);
+    };
+    await f.call("eth_call", [{ from: FROM, to: STORE, data: word(1) }, "latest"]);
+    await up.call("anvil_mine", ["0x1"]);
+    await cache.advance(await head());
+    expect(await hotOf(await head())).toContain(STORE.toLowerCase());
+    // 34 heads in which simulations run STORE's code on forks that loaded it: still hot.
+    for (let i = 0; i < 34; i++) {
+      await up.call("anvil_mine", ["0x1"]);
+      await cache.advance(await head());
+      cache.keepWarm([STORE]);
+    }
+    expect(await hotOf(await head())).toContain(STORE.toLowerCase());
+    // And 34 more in which nothing uses it: it leaves.
+    for (let i = 0; i < 34; i++) {
+      await up.call("anvil_mine", ["0x1"]);
+      await cache.advance(await head());
+    }
+    expect(await hotOf(await head())).not.toContain(STORE.toLowerCase());
+  });
+
   it("passes other methods through and answers batches", async () => {
     const res = await fetch(cache.url, {
       method: "POST",

@@ -35,6 +35,9 @@ export type ForkPool = {
     head: bigint;
     resets: number;
     resetFailures: number;
+    /** Resets followed by a load of the state known at the head, and loads that failed. */
+    primed: number;
+    primeFailures: number;
   };
   stop(): Promise<void>;
 };
@@ -47,6 +50,9 @@ type Slot = {
   resetting: Promise<void> | undefined;
 };
 
+/** Longest a reset fork waits for the state known at its head before serving without it. */
+const PRIME_WAIT_MS = 250;
+
 export async function createForkPool(options: {
   upstreamUrl: string;
   size: number;
@@ -56,6 +62,11 @@ export async function createForkPool(options: {
   atBlock?: bigint;
   /** Simulations one fork serves at once (default 1). */
   perFork?: number;
+  /**
+   * State known at a head (an `anvil_loadState` dump), loaded into each fork right after its
+   * reset to that head and before it serves: the fork then runs without fetching that state.
+   */
+  prime?: (head: bigint) => Promise<`0x${string}` | undefined>;
 }): Promise<ForkPool> {
   const perFork = options.perFork ?? 1;
   const { logger } = options;
@@ -63,6 +74,8 @@ export async function createForkPool(options: {
   let head = options.atBlock ?? BigInt(await upstream.call<string>("eth_blockNumber"));
   let resets = 0;
   let resetFailures = 0;
+  let primed = 0;
+  let primeFailures = 0;
   let stopped = false;
   const waiters: (() => void)[] = [];
 
@@ -97,6 +110,31 @@ export async function createForkPool(options: {
     for (const resolve of w) resolve();
   }
 
+  /** Loads the state known at `target` into a fork just reset to it; a failure only costs speed. */
+  async function primeSlot(slot: Slot, target: bigint): Promise<void> {
+    if (!options.prime) return;
+    try {
+      // The read-ahead behind the state may be slow (a remote node): never hold a fork for it.
+      let timer: NodeJS.Timeout | undefined;
+      const state = await Promise.race([
+        options.prime(target),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), PRIME_WAIT_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (!state || stopped) return;
+      await slot.fork.rpc.call("anvil_loadState", [state]);
+      primed++;
+    } catch (error) {
+      primeFailures++;
+      if (primeFailures === 1 && !stopped)
+        logger.warn(
+          { fork: slot.fork.id, err: describeError(error) },
+          "Failed to load known state into a fork; it fetches state on demand instead",
+        );
+    }
+  }
+
   function reset(slot: Slot): void {
     if (slot.resetting || slot.users > 0 || stopped || slot.fork.head === head) return;
     const target = head;
@@ -105,8 +143,9 @@ export async function createForkPool(options: {
         await slot.fork.rpc.call("anvil_reset", [
           { forking: { jsonRpcUrl: options.upstreamUrl, blockNumber: Number(target) } },
         ]);
-        slot.fork.head = target;
         resets++;
+        await primeSlot(slot, target);
+        slot.fork.head = target;
       } catch (error) {
         resetFailures++;
         if (!stopped) logger.warn({ fork: slot.fork.id, err: describeError(error) }, "Failed to reset fork");
@@ -160,6 +199,8 @@ export async function createForkPool(options: {
         head,
         resets,
         resetFailures,
+        primed,
+        primeFailures,
       };
     },
     async stop() {

@@ -32,6 +32,9 @@ export type StateCacheStats = {
   /** Values read ahead at new heads. */
   prefetched: number;
   prefetchFailures: number;
+  /** State dumps built for forks to load at a head, and the accounts they held in all. */
+  dumps: number;
+  dumpAccounts: number;
   hotKeys: number;
   head: string;
 };
@@ -41,10 +44,24 @@ export type StateCache = {
   readonly url: string;
   /** A new head: read the hot set at it (resolves when the reads are answered). */
   advance(head: bigint): Promise<void>;
+  /**
+   * What is known at `head` once its read-ahead is answered, as an Anvil state dump
+   * (`anvil_loadState`): every account whose balance, nonce and code are known, with its known
+   * storage slots. A fork reset to `head` that loads it needs no round trip for any of it.
+   * Undefined when `head` is no longer the current head, or nothing is known.
+   */
+  stateAt(head: bigint): Promise<Hex | undefined>;
+  /**
+   * Keeps the hot state of these accounts hot: they were used at the current head. Forks that
+   * loaded a dump no longer fetch what it held, so their fetches alone would let the state a
+   * simulation keeps using leave the hot set; the simulations' call trees say what they used.
+   */
+  keepWarm(addresses: Iterable<string>): void;
   stats(): StateCacheStats;
   stop(): Promise<void>;
 };
 
+type Hex = `0x${string}`;
 type JsonRpcRequest = { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown };
 type Answer = { result?: unknown; error?: unknown };
 
@@ -81,10 +98,33 @@ export async function startStateCache(options: {
   let values = new Map<string, Promise<Answer>>();
   /** Recently read keys: how to read them again, and the last head they were read at. */
   const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint }>();
+  /** Hot keys by account (lower-case address). */
+  const hotByAddress = new Map<string, Set<string>>();
+  const forget = (key: string) => {
+    const h = hot.get(key);
+    if (!h) return;
+    hot.delete(key);
+    const address = h.args[0] as string;
+    const keys = hotByAddress.get(address);
+    keys?.delete(key);
+    if (keys?.size === 0) hotByAddress.delete(address);
+  };
   /** Answers that never change: numbered blocks, chain id (promises: shared while in flight). */
   const fixed = new Map<string, Promise<Answer>>();
-  const stats = { hits: 0, misses: 0, passThrough: 0, blockFetches: 0, prefetched: 0, prefetchFailures: 0 };
+  const stats = {
+    hits: 0,
+    misses: 0,
+    passThrough: 0,
+    blockFetches: 0,
+    prefetched: 0,
+    prefetchFailures: 0,
+    dumps: 0,
+    dumpAccounts: 0,
+  };
   let head = -1n;
+  /** The read-ahead of the current head, and its state dump once built (shared by forks). */
+  let prefetched: Promise<void> = Promise.resolve();
+  let dump: { head: bigint; state: Promise<Hex | undefined> } | undefined;
   let stopped = false;
   let warned = false;
   let nextId = 1;
@@ -193,16 +233,71 @@ export async function startStateCache(options: {
     if (n <= head || stopped) return Promise.resolve();
     head = n;
     values = new Map();
-    for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) hot.delete(key);
+    for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) forget(key);
     // A fork reset to this head reads its block (header, then with transactions) first.
     const tag = `0x${n.toString(16)}`;
     const blocks = [
       fixedAnswer("eth_getBlockByNumber", [tag, false]),
       fixedAnswer("eth_getBlockByNumber", [tag, true]),
     ];
-    return Promise.all([prefetch(n, values), ...blocks.map((b) => b.catch(() => undefined))]).then(
+    prefetched = Promise.all([prefetch(n, values), ...blocks.map((b) => b.catch(() => undefined))]).then(
       () => undefined,
     );
+    return prefetched;
+  }
+
+  async function buildDump(n: bigint): Promise<Hex | undefined> {
+    await prefetched;
+    const current = values;
+    if (n !== head) return undefined;
+    type Account = { nonce?: number; balance?: string; code?: string; storage: Record<string, string> };
+    const accounts = new Map<string, Account>();
+    const account = (a: string) => {
+      const known = accounts.get(a);
+      if (known) return known;
+      const fresh: Account = { storage: {} };
+      accounts.set(a, fresh);
+      return fresh;
+    };
+    for (const [key, pending] of current) {
+      const answer = await pending.catch(() => undefined);
+      if (!answer || answer.error !== undefined || answer.result === null) continue;
+      const [method, address, slot] = key.split(":") as [string, string, string | undefined];
+      const r = answer.result;
+      const a = account(address);
+      if (method === "eth_getStorageAt" && slot && typeof r === "string") a.storage[slot] = r;
+      else if (method === "eth_getBalance" && typeof r === "string") a.balance = r;
+      else if (method === "eth_getTransactionCount" && typeof r === "string") a.nonce = Number(BigInt(r));
+      else if (method === "eth_getCode" && typeof r === "string") a.code = r;
+      else if (method === "eth_getAccountInfo" && typeof r === "object") {
+        const info = r as { balance?: unknown; nonce?: unknown; code?: unknown };
+        if (typeof info.balance === "string") a.balance = info.balance;
+        if (typeof info.nonce === "string") a.nonce = Number(BigInt(info.nonce));
+        if (typeof info.code === "string") a.code = info.code;
+      }
+    }
+    // An account goes in only whole: a made-up balance, nonce or code would be wrong state.
+    const complete: Record<string, Required<Account>> = {};
+    for (const [address, a] of accounts)
+      if (a.balance !== undefined && a.nonce !== undefined && a.code !== undefined)
+        complete[address] = a as Required<Account>;
+    if (Object.keys(complete).length === 0 || n !== head) return undefined;
+    const json = JSON.stringify({
+      block: null,
+      accounts: complete,
+      best_block_number: null,
+      blocks: [],
+      transactions: [],
+    });
+    stats.dumps++;
+    stats.dumpAccounts += Object.keys(complete).length;
+    return `0x${Buffer.from(json, "utf8").toString("hex")}`;
+  }
+
+  function stateAt(n: bigint): Promise<Hex | undefined> {
+    if (n !== head || stopped) return Promise.resolve(undefined);
+    if (dump?.head !== n) dump = { head: n, state: buildDump(n).catch(() => undefined) };
+    return dump.state;
   }
 
   function touch(key: string, method: string, args: unknown[], n: bigint) {
@@ -211,8 +306,12 @@ export async function startStateCache(options: {
       h.lastHead = n;
       return;
     }
-    if (hot.size >= maxHot) hot.delete(hot.keys().next().value as string);
+    if (hot.size >= maxHot) forget(hot.keys().next().value as string);
     hot.set(key, { method, args, lastHead: n });
+    const address = args[0] as string;
+    const keys = hotByAddress.get(address) ?? new Set<string>();
+    hotByAddress.set(address, keys);
+    keys.add(key);
   }
 
   async function answer(req: JsonRpcRequest): Promise<Answer> {
@@ -293,6 +392,17 @@ export async function startStateCache(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     advance,
+    stateAt,
+    keepWarm(addresses) {
+      for (const address of addresses) {
+        const keys = hotByAddress.get(address.toLowerCase());
+        if (!keys) continue;
+        for (const key of keys) {
+          const h = hot.get(key);
+          if (h && h.lastHead < head) h.lastHead = head;
+        }
+      }
+    },
     stats: () => ({ ...stats, hotKeys: hot.size, head: head.toString() }),
     async stop() {
       stopped = true;
