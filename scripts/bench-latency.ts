@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   type Address,
   encodeFunctionData,
@@ -78,6 +79,11 @@ function parseArgs(argv: string[]): Args {
 const args = parseArgs(process.argv.slice(2));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const now = () => performance.timeOrigin + performance.now();
+
+/** Percentiles of one milestone over the decisions that reached it. */
+function stage(xs: readonly { timings: Decided["timings"] }[], key: keyof Decided["timings"]) {
+  return percentiles(xs.map((x) => x.timings[key]).filter((v): v is number => v !== undefined));
+}
 
 function percentiles(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
@@ -255,12 +261,13 @@ type RunResult = {
   simulationOnly: ReturnType<typeof percentiles>;
   attack: ReturnType<typeof percentiles> & { injected: number; detected: number; prevented: number };
   attackStages: Record<
-    "simulated" | "simulationOnly" | "scored" | "bundleAck",
+    "simulated" | "simulationOnly" | "traced" | "scored" | "proved" | "recorded" | "bundleSent" | "bundleAck",
     ReturnType<typeof percentiles>
   >;
   neverScreenedKinds: Record<string, number>;
   attackDecisions: { decision: string; score: number; simulation: string }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
   rssMaxMb: number;
   /** Fork state cache answers (absent for the naive baseline, which has none). */
   stateCache?: { hits: number; misses: number; hitRate: number; prefetched: number; hotKeys: number };
@@ -346,7 +353,7 @@ async function run(
     hash: Hex;
     seenAt: number;
     timings: Decided["timings"];
-    simulation: { durationMs: number; success: boolean; error: string | undefined };
+    simulation: { durationMs: number; traceMs: number; success: boolean; error: string | undefined };
     verdict: { decision: Decided["verdict"]["decision"]; score: number };
   };
   const decisions = new Map<Hex, Screened>();
@@ -358,6 +365,7 @@ async function run(
       timings: x.timings, // the same object: the bundle's times are added to it later
       simulation: {
         durationMs: x.simulation.durationMs,
+        traceMs: x.simulation.traceMs,
         success: x.simulation.success,
         error: x.simulation.error,
       },
@@ -377,6 +385,10 @@ async function run(
     rssMax = Math.max(rssMax, process.memoryUsage().rss);
   }, 200);
   const cpu0 = process.cpuUsage();
+  // How long the daemon's event loop was blocked: everything on it (the fork state cache's proxy
+  // included) waits that long.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const anvil0 = anvilCpuSeconds();
   const t0 = now();
 
@@ -458,6 +470,7 @@ async function run(
   await new Promise((r) => setTimeout(r, 500));
   const wall = (now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  loopDelay.disable();
   const anvilCpu = anvilCpuSince(anvil0);
   clearInterval(rssTimer);
   const stats = guardian.stats();
@@ -496,10 +509,12 @@ async function run(
     attackStages: {
       simulated: percentiles(attackDecisions.map((x) => x.timings.simulatedMs ?? 0)),
       simulationOnly: percentiles(attackDecisions.map((x) => x.simulation.durationMs)),
+      traced: percentiles(attackDecisions.map((x) => x.simulation.traceMs)),
       scored: percentiles(attackDecisions.map((x) => x.timings.scoredMs ?? 0)),
-      bundleAck: percentiles(
-        attackDecisions.map((x) => x.timings.bundleAckMs).filter((x): x is number => x !== undefined),
-      ),
+      proved: stage(attackDecisions, "provedMs"),
+      recorded: stage(attackDecisions, "recordedMs"),
+      bundleSent: stage(attackDecisions, "bundleSentMs"),
+      bundleAck: stage(attackDecisions, "bundleAckMs"),
     },
     attackDecisions: attackDecisions.map((x) => ({
       decision: x.verdict.decision,
@@ -523,6 +538,11 @@ async function run(
     cpu: {
       daemonCorePct: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 1000) / 10,
       anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,
+    },
+    eventLoopDelayMs: {
+      p50: Math.round(loopDelay.percentile(50) / 1e4) / 100,
+      p99: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+      max: Math.round(loopDelay.max / 1e4) / 100,
     },
     rssMaxMb: Math.round(rssMax / 1e6),
     ...(stats.stateCache
@@ -604,7 +624,7 @@ try {
     const r = await run(world, devnet, keys, attackContract, { ...p, duration: args.duration });
     results.push(r);
     log(
-      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages sim ${r.attackStages.simulated.p50} (in simulateTx ${r.attackStages.simulationOnly.p50}) scored ${r.attackStages.scored.p50} ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; rss ${r.rssMaxMb} MB`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; rss ${r.rssMaxMb} MB`,
     );
   }
 } finally {

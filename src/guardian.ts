@@ -17,15 +17,24 @@ import {
 import { createRpc } from "./internal/rpc.ts";
 import { createAlerter } from "./record/alerts.ts";
 import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
+import { pauseCalldata } from "./respond/pause-tx.ts";
+import type { Proof } from "./respond/prove.ts";
 import { createResponder, type Outcome, type ResponseEvent } from "./respond/responder.ts";
 import { loadModel } from "./score/model.ts";
 import { createScorer } from "./score/scorer.ts";
 import type { Model, Verdict } from "./score/types.ts";
-import { createForkPool, type Fork } from "./simulate/forks.ts";
-import { nextBlockContext, simulateTx } from "./simulate/simulate.ts";
+import { createForkPool, type Fork, type ForkPool } from "./simulate/forks.ts";
+import {
+  frames,
+  involvedProtected,
+  nextBlockContext,
+  protectedOutflow,
+  simulateTx,
+} from "./simulate/simulate.ts";
 import { type StateCacheStats, startStateCache } from "./simulate/state-cache.ts";
-import type { BlockContext, Simulation } from "./simulate/types.ts";
+import type { BlockContext, CallFrame, Simulation } from "./simulate/types.ts";
 import { createPrefilter } from "./source/prefilter.ts";
+import { rebuildRawTransaction } from "./source/raw.ts";
 import { createMempoolSource } from "./source/source.ts";
 import type { Head, PendingTx } from "./source/types.ts";
 
@@ -53,6 +62,10 @@ export type Timings = {
   seenAt: number;
   simulatedMs?: number;
   scoredMs?: number;
+  /** When the pause was proved to stop the attack (or found not to). */
+  provedMs?: number;
+  /** When the incident record's first line was written (no bundle leaves before it). */
+  recordedMs?: number;
   /** When the first accepted bundle's request started. */
   bundleSentMs?: number;
   /** When the relay acknowledged it. */
@@ -64,7 +77,9 @@ export type Decided = {
   tx: PendingTx;
   verdict: Verdict;
   features: Features;
-  simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs"> & { block: bigint };
+  simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs" | "traceMs"> & {
+    block: bigint;
+  };
   targets: Address[];
   incidentId: Hex | undefined;
   timings: Timings;
@@ -105,7 +120,11 @@ export type RunningGuardian = {
     skipped: number;
     failed: number;
     incidents: number;
+    /** Proofs started on a call tree before the decision, and how many a pause then used. */
+    speculativeProofs: number;
+    speculativeProofsUsed: number;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
+    forks: ReturnType<ForkPool["health"]>;
     stateCache?: StateCacheStats;
     baseline?: ReturnType<BaselineLearner["stats"]> & { perTarget: Record<Address, number> };
   };
@@ -139,8 +158,17 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
   const { config, logger } = options;
   const shadow = options.shadow === true || config.response.mode === "shadow";
   const protectedAddresses = config.targets.map((t) => t.address);
+  const protectedSet = new Set<Address>(protectedAddresses);
+  const isProtected = (a: Address) => protectedSet.has(a);
   const sentinel: LocalAccount = privateKeyToAccount(options.sentinelKey);
   const upstream = createRpc(config.chain.rpcUrl);
+  /**
+   * A transaction's signed bytes: rebuilt from its fields, else asked of the node (null when the
+   * node no longer has it).
+   */
+  const rawOf = async (tx: PendingTx): Promise<Hex | null> =>
+    rebuildRawTransaction(tx) ??
+    upstream.call<Hex | null>("eth_getRawTransactionByHash", [tx.hash]).catch(() => null);
   const model = options.model ?? loadConfiguredModel(config, logger);
   const scorer = createScorer({
     alertThreshold: config.detection.alertThreshold,
@@ -151,7 +179,14 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
   const decisionListeners: ((d: Decided) => void)[] = [];
   const resolvedListeners: ((r: Resolved) => void)[] = [];
   const responseListeners: ((incidentId: Hex, e: ResponseEvent) => void)[] = [];
-  const counters = { screened: 0, skipped: 0, failed: 0, incidents: 0 };
+  const counters = {
+    screened: 0,
+    skipped: 0,
+    failed: 0,
+    incidents: 0,
+    speculativeProofs: 0,
+    speculativeProofsUsed: 0,
+  };
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
     for (const c of cleanups.splice(0).reverse()) {
@@ -191,6 +226,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       size: options.tuning?.naive ? 1 : config.simulator.forks,
       // One slot more per fork than ordinary workers use, so the fast lane always finds room.
       perFork: options.tuning?.naive ? 1 : SIMULATIONS_PER_FORK + FAST_LANE_WORKERS,
+      ...(stateCache ? { prime: (head: bigint) => stateCache.stateAt(head) } : {}),
       logger,
       timeoutMs: config.simulator.timeoutMs,
     });
@@ -226,13 +262,21 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
 
     const naive = options.tuning?.naive === true;
     const prefilter = createPrefilter();
+    /** The prefilter's rank of each queued transaction (ranking counts, so it is done once). */
+    const ranks = new WeakMap<PendingTx, number>();
     const source = createMempoolSource({
       wsUrl: config.chain.wsUrl,
       httpUrl: config.chain.rpcUrl,
       logger,
       queueCapacity: config.queue.capacity,
       // The naive baseline serves transactions in arrival order.
-      priority: naive ? () => 1 : (tx) => prefilter.rank(tx),
+      priority: naive
+        ? () => 1
+        : (tx) => {
+            const rank = prefilter.rank(tx);
+            ranks.set(tx, rank);
+            return rank;
+          },
     });
     const baselineConfig = config.detection.baseline;
     const learner = baselineConfig.enabled
@@ -244,10 +288,38 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           logger,
         })
       : undefined;
+    // The pause's own path (Guardian, sentinel, targets' pause functions) is read once per head
+    // on a fork, so that it stays in the state forks load: the first attack's proof is then as
+    // fast as any, though no pause was proved for a long time.
+    const pausePath = [config.guardian, sentinel.address, ...protectedAddresses];
+    const pausePathCall = {
+      from: sentinel.address,
+      to: config.guardian,
+      data: pauseCalldata(protectedAddresses, `0x${"00".repeat(32)}`),
+    };
+    let warmingPausePath = false;
+    const warmPausePath = async () => {
+      if (warmingPausePath || shadow || options.tuning?.naive) return;
+      warmingPausePath = true;
+      try {
+        const fork = await forks.acquire();
+        try {
+          await fork.rpc.call("eth_call", [pausePathCall, "latest"]).catch(() => undefined);
+        } finally {
+          forks.release(fork);
+        }
+        stateCache?.keepWarm(pausePath);
+      } catch {
+        // Stopping: nothing to warm.
+      } finally {
+        warmingPausePath = false;
+      }
+    };
     source.onHead((head) => {
-      // The cache applies the block's state diff; forks reading at the new head wait for it.
+      // Forks reset to the new head load the hot state the cache reads ahead at it.
       void stateCache?.advance(head.number);
       forks.advance(head.number);
+      void warmPausePath();
       responder.onHead(head);
       learner?.onHead(head.number);
     });
@@ -335,11 +407,32 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           { forking: { jsonRpcUrl: config.chain.rpcUrl, blockNumber: Number(head.number) } },
         ]);
       }
+      // A transaction the prefilter ranks as dangerous whose call tree moves tokens out of a
+      // protected contract may well end in a pause: its proof (and the raw bytes for the record)
+      // start now, alongside the enrichment and scoring, instead of after the decision.
+      let speculation: Speculation | undefined;
+      const speculate = (root: CallFrame) => {
+        if (naive || shadow || tx.to === null || (ranks.get(tx) ?? 0) < FAST_LANE_MIN_RANK) return;
+        if (!protectedOutflow(root, isProtected)) return;
+        const targets = affectedTargets(root, protectedAddresses);
+        const request = {
+          incidentId: incidentIdFor(config.chain.chainId, tx.hash),
+          attack: tx,
+          targets,
+          context,
+        };
+        const proof = responder.prove(request, fork.rpc);
+        proof.catch(() => {}); // awaited (or dropped) below; never an unhandled rejection
+        speculation = { targets, proof, raw: rawOf(tx) };
+        counters.speculativeProofs++;
+      };
       const sim = await simulateTx(fork, tx, context, {
         protectedAddresses,
         gasCap: BigInt(config.simulator.gasLimit),
+        onCallTree: speculate,
       });
       timings.simulatedMs = now() - tx.seenAt;
+      stateCache?.keepWarm(accountsUsed(sim.root));
       const features = extractFeatures(sim, tx.from, learner?.baseline);
       const verdict = scorer.score(features);
       timings.scoredMs = now() - tx.seenAt;
@@ -352,7 +445,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         simulatedMs: timings.simulatedMs,
         scoredMs: timings.scoredMs,
       });
-      const targets = affectedTargets(sim, protectedAddresses);
+      const targets = affectedTargets(sim.root, protectedAddresses);
+      const speculated = speculation && sameSet(speculation.targets, targets) ? speculation : undefined;
       const incidentId =
         verdict.decision === "ignore" ? undefined : incidentIdFor(config.chain.chainId, tx.hash);
       const decided: Decided = {
@@ -364,6 +458,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           error: sim.error,
           gasUsed: sim.gasUsed,
           durationMs: sim.durationMs,
+          traceMs: sim.traceMs,
           block: context.number,
         },
         targets,
@@ -371,7 +466,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         timings,
       };
       for (const fn of decisionListeners) fn(decided);
-      if (verdict.decision !== "pause" || shadow) release();
+      if (verdict.decision !== "pause" || shadow) {
+        // The fork may not be reset under a speculative proof still running on it.
+        if (speculation) await speculation.proof.catch(() => {});
+        release();
+      }
       if (!incidentId) return;
 
       counters.incidents++;
@@ -390,9 +489,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // the proof: it is written alongside, and the responder waits for it before sending.
       const opened = (async () => {
         // The raw bytes make the record self-contained (replayable with `vigil simulate`).
-        const raw = await upstream
-          .call<Hex | null>("eth_getRawTransactionByHash", [tx.hash])
-          .catch(() => null);
+        const raw = await (speculated?.raw ?? rawOf(tx));
         await record.append({
           kind: "opened",
           incidentId,
@@ -410,6 +507,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           versions,
           timings: { ...timings },
         });
+        timings.recordedMs = now() - tx.seenAt;
       })();
       alerter.notify({
         chainId: config.chain.chainId,
@@ -438,7 +536,10 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         outcome = "shadow";
       } else {
         const onEvent = (e: ResponseEvent) => {
-          if (e.kind === "proof") release();
+          if (e.kind === "proof") {
+            release();
+            timings.provedMs = e.at - tx.seenAt;
+          }
           for (const fn of responseListeners) fn(incidentId, e);
           if (e.kind === "bundle") {
             const first = timings.bundleSentMs === undefined && !e.error;
@@ -479,11 +580,13 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         // creation attack is proved on a fork to itself: give this one back first, or with a
         // single fork the proof would wait for ourselves.
         if (tx.to === null) release();
+        if (speculated) counters.speculativeProofsUsed++;
         const result: Outcome = await responder.respond(
           { incidentId, attack: tx, targets, context },
           onEvent,
           {
             ...(tx.to === null ? {} : { forkRpc: fork.rpc }),
+            ...(speculated ? { proof: speculated.proof } : {}),
             beforeSend: opened,
           },
         );
@@ -566,6 +669,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       stats: () => ({
         ...counters,
         source: source.stats(),
+        forks: forks.health(),
         ...(stateCache ? { stateCache: stateCache.stats() } : {}),
         ...(learner ? { baseline: { ...learner.stats(), perTarget: learner.baseline.counts() } } : {}),
       }),
@@ -578,17 +682,27 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
 }
 
 /** Protected contracts the transaction reached: ran their code, moved their tokens, or read for them. */
-function affectedTargets(sim: Simulation, protectedAddresses: readonly Address[]): Address[] {
-  const hit = new Set<Address>();
+/** Every account a call tree ran code of or called from. */
+function accountsUsed(root: CallFrame): Set<Address> {
+  const used = new Set<Address>();
+  for (const f of frames(root)) {
+    used.add(f.from);
+    used.add(f.to);
+  }
+  return used;
+}
+
+/** Work started on a call tree before its decision: see `speculate` in `screen`. */
+type Speculation = { targets: Address[]; proof: Promise<Proof>; raw: Promise<Hex | null> };
+
+function sameSet(a: readonly Address[], b: readonly Address[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function affectedTargets(root: CallFrame, protectedAddresses: readonly Address[]): Address[] {
   const prot = new Set(protectedAddresses);
-  const visit = (f: Simulation["root"]) => {
-    if (prot.has(f.to)) hit.add(f.to);
-    for (const c of f.calls) visit(c);
-  };
-  visit(sim.root);
-  for (const b of sim.references.balances) if (prot.has(b.holder)) hit.add(b.holder);
-  for (const r of sim.references.reads) hit.add(r.protectedContext);
-  return hit.size > 0 ? [...hit] : [...protectedAddresses];
+  const hit = involvedProtected(root, (a) => prot.has(a));
+  return hit.length > 0 ? hit : [...protectedAddresses];
 }
 
 export type Explained = {
@@ -649,9 +763,11 @@ export async function explainTransaction(options: {
   });
   try {
     const fork = await forks.acquire();
+    // A post-mortem shows the protected contracts' balance and storage changes too.
     const simulation = await simulateTx(fork, tx, context, {
       protectedAddresses,
       gasCap: BigInt(config.simulator.gasLimit),
+      stateDiff: true,
     });
     forks.release(fork);
     const features = extractFeatures(simulation, tx.from);
@@ -666,7 +782,7 @@ export async function explainTransaction(options: {
       verdict: scorer.score(features),
       features,
       simulation,
-      targets: affectedTargets(simulation, protectedAddresses),
+      targets: affectedTargets(simulation.root, protectedAddresses),
       stateBlock,
     };
   } finally {

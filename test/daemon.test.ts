@@ -88,6 +88,9 @@ describe("guardian daemon on a devnet", () => {
     expect(rules.some((r) => r.startsWith("model:lr-"))).toBe(true);
     expect(decision.targets).toEqual([d.market]);
     await until("a bundle at the relay", () => responses.find((r) => r.e.kind === "bundle" && !r.e.error));
+    // A fresh contract with a flash-loan-sized gas limit moving the market's tokens: its proof
+    // started from the call tree, before the decision, and the pause used it.
+    expect(guardian.stats()).toMatchObject({ speculativeProofs: 1, speculativeProofsUsed: 1 });
 
     const built = await net.buildBlock();
     const block = await publicClient.getBlock({ blockNumber: built.number });
@@ -128,6 +131,10 @@ describe("guardian daemon on a devnet", () => {
     // At each head the cache read the forks' hot state ahead, and served forks from memory.
     expect(stats.stateCache?.prefetched).toBeGreaterThan(0);
     expect(stats.stateCache?.hits).toBeGreaterThan(0);
+    // Forks reset to a head load what is known at it, instead of fetching it value by value.
+    expect(stats.forks.primed).toBeGreaterThan(0);
+    expect(stats.forks.primeFailures).toBe(0);
+    expect(stats.stateCache?.dumps).toBeGreaterThan(0);
   });
 
   it("exposes what it did on /metrics and its health on /healthz", async () => {

@@ -112,8 +112,11 @@ describe("vigil run --shadow (the daemon as a process)", () => {
       decision: string;
       reasons: { rule: string }[];
       stateBlock: string;
+      stateChanges: { address: string; slotsChanged: number }[];
     };
     expect(explained.decision).toBe("pause");
+    // The post-mortem shows what the attack changed in the market's own storage (its loan book).
+    expect(explained.stateChanges.find((c) => c.address === d.market)?.slotsChanged).toBeGreaterThan(0);
     expect(explained.reasons.map((r) => r.rule).find((r) => !r.startsWith("model:"))).toBe(
       "protected-read-manipulated",
     );

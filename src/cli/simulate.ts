@@ -102,6 +102,7 @@ function toJson(r: Explained) {
         reasons: r.verdict.reasons,
         features: r.features.vector,
         targets: r.targets,
+        stateChanges: protectedChanges(r),
         simulation: {
           success: r.simulation.success,
           error: r.simulation.error,
@@ -114,12 +115,32 @@ function toJson(r: Explained) {
   );
 }
 
+/** Balance and storage changes of the protected contracts, from the simulation's state diff. */
+function protectedChanges(r: Explained) {
+  const { pre, post } = r.simulation.stateDiff;
+  return r.simulation.protectedAddresses.flatMap((address) => {
+    const before = pre[address];
+    const after = post[address];
+    if (!before && !after) return [];
+    const slots = new Set([...Object.keys(before?.storage ?? {}), ...Object.keys(after?.storage ?? {})]);
+    const balance =
+      after?.balance !== undefined && after.balance !== before?.balance
+        ? { before: before?.balance ?? 0n, after: after.balance }
+        : undefined;
+    return [{ address, slotsChanged: slots.size, ...(balance ? { balance } : {}) }];
+  });
+}
+
 export function formatExplained(r: Explained): string {
   const lines = [
     `transaction  ${r.tx.hash}`,
     `ran on       state of block ${r.stateBlock} (${r.simulation.success ? "succeeds" : `reverts: ${r.simulation.error}`}, ${r.simulation.gasUsed} gas, ${r.simulation.durationMs.toFixed(1)} ms)`,
     `decision     ${r.verdict.decision.toUpperCase()}  score ${r.verdict.score.toFixed(3)}  (${r.verdict.version})`,
     `targets      ${r.targets.join(", ")}`,
+    ...protectedChanges(r).map(
+      (c) =>
+        `changes      ${c.address}: ${c.slotsChanged} storage slot(s)${c.balance ? `, native balance ${c.balance.before} -> ${c.balance.after}` : ""}`,
+    ),
     "",
     r.verdict.reasons.length > 0 ? "why:" : "why: no rule fired",
   ];

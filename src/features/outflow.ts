@@ -27,9 +27,7 @@ export function protectedOutflows(
       if (n >= 0n) continue;
       const netOut = -n;
       const before =
-        token === "ETH"
-          ? (sim.stateDiff.pre[holder]?.balance ?? 0n)
-          : (sim.references.balances.find((b) => b.token === token && b.holder === holder)?.before ?? 0n);
+        sim.references.balances.find((b) => b.token === token && b.holder === holder)?.before ?? 0n;
       const fraction = before > 0n ? Math.min(ratio(netOut, before), 1) : 1;
       outflows.push({ holder, token, netOut, before, fraction });
       const paths = index.flows.filter((f) => f.token === token && f.from === holder).map((f) => f.path);

@@ -73,8 +73,15 @@ export type Responder = {
   respond(
     request: ResponseRequest,
     onEvent: (e: ResponseEvent) => void,
-    options?: { forkRpc?: Rpc; beforeSend?: Promise<unknown> },
+    options?: { forkRpc?: Rpc; beforeSend?: Promise<unknown>; proof?: Promise<Proof> },
   ): Promise<Outcome>;
+  /**
+   * Proves a pause for `request` on `forkRpc` (a fork at the attack's state, read-only calls
+   * only) without sending anything: started early, while the decision is still being made, its
+   * result can be handed to `respond` as `proof`. Creations are proved by mining, on a fork of
+   * their own: they cannot be proved here.
+   */
+  prove(request: ResponseRequest, forkRpc: Rpc): Promise<Proof>;
   onHead(head: Head): void;
   stop(): Promise<void>;
 };
@@ -263,6 +270,15 @@ export function createResponder(options: ResponderOptions): Responder {
     }
   }
 
+  const proofParams = (request: ResponseRequest) => ({
+    sentinel: sentinel.address,
+    guardian: options.guardian,
+    pauseData: pauseCalldata(request.targets, request.incidentId),
+    attack: request.attack,
+    targets: request.targets,
+    context: request.context,
+  });
+
   // The first secp256k1 signature of a process builds precomputed tables (tens of ms): pay that
   // at start, not on the way to a pause. Nothing signed here is sent.
   const warm = Promise.all([
@@ -283,23 +299,20 @@ export function createResponder(options: ResponderOptions): Responder {
     ready: async () => {
       await warm;
     },
+    prove(request, forkRpc) {
+      if (request.attack.to === null)
+        return Promise.reject(new Error("a creation is proved on a fork of its own: use respond"));
+      return provePause(forkRpc, proofParams(request));
+    },
     async respond(request, onEvent, respondOptions = {}) {
       const { forkRpc, beforeSend } = respondOptions;
       const data = pauseCalldata(request.targets, request.incidentId);
-      const proofParams = {
-        sentinel: sentinel.address,
-        guardian: options.guardian,
-        pauseData: data,
-        attack: request.attack,
-        targets: request.targets,
-        context: request.context,
-      };
       // The simulation's own fork is at the right state and already warm; a contract-creation
       // attack is proved by mining on a fork, which needs one to itself.
-      const proof =
-        forkRpc && request.attack.to !== null
-          ? await provePause(forkRpc, proofParams)
-          : await options.withFork((rpc) => provePause(rpc, proofParams));
+      const proof = await (respondOptions.proof ??
+        (forkRpc && request.attack.to !== null
+          ? provePause(forkRpc, proofParams(request))
+          : options.withFork((rpc) => provePause(rpc, proofParams(request)))));
       onEvent({ kind: "proof", at: now(), proof });
       if (!proof.works) {
         onEvent({ kind: "resolved", at: now(), outcome: "not-sent", detail: proof.reason });

@@ -111,6 +111,33 @@ export function logsInOrder(root: CallFrame): { log: TraceLog; frame: CallFrame 
   return out;
 }
 
+/**
+ * The protected contracts a transaction involves, from its call tree alone: those it calls into
+ * (at any depth) and those whose tokens it moves. Empty when it involves none.
+ */
+export function involvedProtected(root: CallFrame, isProtected: (a: Address) => boolean): Address[] {
+  const hit = new Set<Address>();
+  for (const f of frames(root)) if (isProtected(f.to)) hit.add(f.to);
+  for (const { log } of logsInOrder(root)) {
+    if (log.topics[0] !== TRANSFER_TOPIC || log.topics.length !== 3) continue;
+    for (const t of [log.topics[1], log.topics[2]]) {
+      const holder = getAddress(`0x${(t ?? "").slice(26)}`);
+      if (isProtected(holder)) hit.add(holder);
+    }
+  }
+  return [...hit];
+}
+
+/** Whether tokens leave a protected contract in the call tree (a successful frame's Transfer). */
+export function protectedOutflow(root: CallFrame, isProtected: (a: Address) => boolean): boolean {
+  for (const { log } of logsInOrder(root)) {
+    if (log.topics[0] !== TRANSFER_TOPIC || log.topics.length !== 3) continue;
+    if (isProtected(getAddress(`0x${(log.topics[1] ?? "").slice(26)}`))) return true;
+  }
+  for (const f of frames(root)) if (f.value > 0n && isProtected(f.from) && !f.error) return true;
+  return false;
+}
+
 /** Reads (STATICCALLs with output) made inside a protected contract's execution. */
 function protectedReads(root: CallFrame, isProtected: (a: Address) => boolean) {
   const reads: { frame: CallFrame; context: Address }[] = [];
@@ -138,6 +165,13 @@ export type SimulateOptions = {
   protectedAddresses: readonly Address[];
   /** Upper bound on the gas a simulation may use. */
   gasCap: bigint;
+  /**
+   * Called with the call tree as soon as it is known, before the enrichment (state diff and
+   * references) starts: work that needs only the tree (a speculative proof) can run alongside.
+   */
+  onCallTree?: (root: CallFrame) => void;
+  /** Also collect the balance and storage changes (a second run of the transaction; off by default). */
+  stateDiff?: boolean;
 };
 
 function overrides(ctx: BlockContext) {
@@ -183,30 +217,13 @@ export async function simulateTx(
   const root = normaliseFrame(
     await trace<RawFrame>({ tracer: "callTracer", tracerConfig: { withLog: true } }),
   );
+  const traceMs = performance.now() - started;
+  options.onCallTree?.(root);
 
-  // Pre-transaction references, all read in parallel on the untouched fork state.
-  const ethCall = async (from: Address | undefined, to: Address, data: Hex): Promise<Hex | undefined> => {
-    try {
-      return await fork.rpc.call<Hex>("eth_call", [
-        { ...(from ? { from } : {}), to, data },
-        "latest",
-        null,
-        blockOverrides,
-      ]);
-    } catch {
-      return undefined;
-    }
-  };
   const reads = protectedReads(root, isProtected);
   const logs = logsInOrder(root).map((l) => l.log);
   // Pools' reserves only matter when a protected contract is involved: skip the reads otherwise.
-  let touched = false;
-  for (const f of frames(root)) if (isProtected(f.to)) touched = true;
-  for (const log of logs) {
-    if (log.topics[0] !== TRANSFER_TOPIC || log.topics.length !== 3) continue;
-    for (const t of [log.topics[1], log.topics[2]])
-      if (isProtected(getAddress(`0x${(t ?? "").slice(26)}`))) touched = true;
-  }
+  const touched = involvedProtected(root, isProtected).length > 0;
   const balancePairs = new Map<string, { token: Address; holder: Address }>();
   const pools = new Set<Address>();
   for (const log of logs) {
@@ -220,17 +237,6 @@ export async function simulateTx(
       pools.add(log.address);
     }
   }
-  // One pre-transaction call per distinct read, however many answers it had during the tx.
-  const beforeByRead = new Map<string, Promise<Hex | undefined>>();
-  const before = (from: Address, to: Address, input: Hex) => {
-    const key = `${from}:${to}:${input}`;
-    let p = beforeByRead.get(key);
-    if (!p) {
-      p = ethCall(from, to, input);
-      beforeByRead.set(key, p);
-    }
-    return p;
-  };
   /** The simulation, from the call tree and whatever enrichment was collected. */
   const result = (
     stateDiff: StateDiff,
@@ -248,55 +254,81 @@ export async function simulateTx(
     references,
     protectedAddresses: [...options.protectedAddresses],
     durationMs: performance.now() - started,
+    traceMs,
   });
   if (!touched) {
     // Most traffic never reaches a protected contract: the call tree says so, and the second
     // trace (state diff) and the references would describe nothing the features use.
     return result({ pre: {}, post: {} }, false, { reads: [], balances: [], reserves: [] });
   }
-  const diffPromise = trace<RawDiff>({ tracer: "prestateTracer", tracerConfig: { diffMode: true } });
-  const [readRefs, balanceRefs, reserveRefs] = await Promise.all([
-    Promise.all(
-      reads.map(
-        async ({ frame, context }): Promise<ReadReference> => ({
-          path: frame.path,
-          protectedContext: context,
-          to: frame.to,
-          input: frame.input,
-          during: frame.output,
-          before: await before(frame.from, frame.to, frame.input),
-        }),
-      ),
-    ),
-    Promise.all(
-      [...balancePairs.values()].map(async ({ token, holder }): Promise<BalanceReference> => {
-        const out = await ethCall(
-          undefined,
-          token,
-          `${BALANCE_OF}${holder.slice(2).toLowerCase().padStart(64, "0")}`,
-        );
-        return { token, holder, before: out && out.length >= 66 ? BigInt(out.slice(0, 66)) : 0n };
-      }),
-    ),
-    Promise.all(
-      [...pools].map(async (pool): Promise<ReserveReference | undefined> => {
-        const out = await ethCall(undefined, pool, GET_RESERVES);
-        if (!out || out.length < 130) return undefined;
-        return {
-          pool,
-          reserve0: BigInt(`0x${out.slice(2, 66)}`),
-          reserve1: BigInt(`0x${out.slice(66, 130)}`),
-        };
-      }),
-    ),
-  ]);
+  const diffPromise = options.stateDiff
+    ? trace<RawDiff>({ tracer: "prestateTracer", tracerConfig: { diffMode: true } })
+    : Promise.resolve<RawDiff>({});
+  // Pre-transaction references, read on the untouched fork state in one batch (the fork runs the
+  // calls in parallel): one call per distinct read, however many answers it had during the tx.
+  const calls = new Map<string, { from?: Address; to: Address; data: Hex }>();
+  const ask = (to: Address, data: Hex, from?: Address) => {
+    const key = `${from ?? ""}:${to}:${data}`;
+    if (!calls.has(key)) calls.set(key, { ...(from ? { from } : {}), to, data });
+    return key;
+  };
+  const readKeys = reads.map(({ frame }) => ask(frame.to, frame.input, frame.from));
+  const balanceList = [...balancePairs.values()];
+  const balanceKeys = balanceList.map(({ token, holder }) =>
+    ask(token, `${BALANCE_OF}${holder.slice(2).toLowerCase().padStart(64, "0")}`),
+  );
+  const poolList = [...pools];
+  const poolKeys = poolList.map((pool) => ask(pool, GET_RESERVES));
+  // Native balances of protected contracts that pay out ETH in the transaction.
+  const ethHolders = new Set<Address>();
+  for (const f of frames(root)) if (f.value > 0n && isProtected(f.from)) ethHolders.add(f.from);
+  const ethList = [...ethHolders];
+  const keys = [...calls.keys()];
+  // A failed call is a missing reference, never a failed simulation.
+  const answers = await fork.rpc
+    .batch<Hex>([
+      ...[...calls.values()].map((c) => ({
+        method: "eth_call",
+        params: [c, "latest", null, blockOverrides],
+      })),
+      ...ethList.map((holder) => ({ method: "eth_getBalance", params: [holder, "latest"] })),
+    ])
+    .catch(() => [...keys, ...ethList].map(() => undefined));
+  const answerOf = new Map(keys.map((k, i) => [k, answers[i]]));
+  const output = (key: string): Hex | undefined => {
+    const a = answerOf.get(key);
+    return typeof a === "string" ? a : undefined;
+  };
+  const ethRefs = ethList.flatMap((holder, i): BalanceReference[] => {
+    const a = answers[keys.length + i];
+    return typeof a === "string" ? [{ token: "ETH", holder, before: BigInt(a) }] : [];
+  });
+  const readRefs = reads.map(
+    ({ frame, context }, i): ReadReference => ({
+      path: frame.path,
+      protectedContext: context,
+      to: frame.to,
+      input: frame.input,
+      during: frame.output,
+      before: output(readKeys[i] as string),
+    }),
+  );
+  const balanceRefs = balanceList.map(({ token, holder }, i): BalanceReference => {
+    const out = output(balanceKeys[i] as string);
+    return { token, holder, before: out && out.length >= 66 ? BigInt(out.slice(0, 66)) : 0n };
+  });
+  const reserveRefs = poolList.flatMap((pool, i): ReserveReference[] => {
+    const out = output(poolKeys[i] as string);
+    if (!out || out.length < 130) return [];
+    return [{ pool, reserve0: BigInt(`0x${out.slice(2, 66)}`), reserve1: BigInt(`0x${out.slice(66, 130)}`) }];
+  });
 
   const rawDiff = await diffPromise;
   const stateDiff: StateDiff = { pre: normaliseAccounts(rawDiff.pre), post: normaliseAccounts(rawDiff.post) };
   return result(stateDiff, true, {
     reads: readRefs,
-    balances: balanceRefs,
-    reserves: reserveRefs.filter((r): r is ReserveReference => r !== undefined),
+    balances: [...balanceRefs, ...ethRefs],
+    reserves: reserveRefs,
   });
 }
 

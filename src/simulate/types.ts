@@ -60,8 +60,8 @@ export type ReadReference = {
   before: Hex | undefined;
 };
 
-/** A token balance before the transaction. */
-export type BalanceReference = { token: Address; holder: Address; before: bigint };
+/** A token balance (or the native balance, "ETH") before the transaction. */
+export type BalanceReference = { token: Address | "ETH"; holder: Address; before: bigint };
 
 /** Reserves of a Uniswap-V2-style pool (an emitter of `Sync`) before the transaction. */
 export type ReserveReference = { pool: Address; reserve0: bigint; reserve1: bigint };
@@ -73,11 +73,15 @@ export type Simulation = {
   error: string | undefined;
   gasUsed: bigint;
   root: CallFrame;
-  /** Empty when `enriched` is false. */
+  /**
+   * Balance and storage changes (prestateTracer, diff mode). Only collected when asked for
+   * (`stateDiff: true`) and `enriched`: it costs a second run of the transaction, and what the
+   * features need of it (native balances before) is in `references`. Empty otherwise.
+   */
   stateDiff: StateDiff;
   /**
-   * True when a protected contract was involved (its code ran or its tokens moved), and the state
-   * diff and the pre-transaction references were collected; false otherwise (nothing to compare).
+   * True when a protected contract was involved (its code ran or its tokens moved), and the
+   * pre-transaction references were collected; false otherwise (nothing to compare).
    */
   enriched: boolean;
   references: {
@@ -88,4 +92,6 @@ export type Simulation = {
   /** The protected addresses this simulation was enriched for. */
   protectedAddresses: Address[];
   durationMs: number;
+  /** Time to the call tree (the first trace); the rest of `durationMs` is enrichment. */
+  traceMs: number;
 };
