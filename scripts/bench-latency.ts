@@ -10,7 +10,6 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   type Address,
   encodeFunctionData,
@@ -38,11 +37,11 @@ import {
 } from "../src/devnet/chain.ts";
 import { execSafeTx, safeCall, safeNonce, signSafeTx } from "../src/devnet/safe.ts";
 import type { Deployment } from "../src/devnet/world.ts";
-import { type Decided, type Resolved, startGuardian } from "../src/guardian.ts";
+import type { Decided } from "../src/guardian.ts";
 import { parseConfig } from "../src/internal/config.ts";
-import { silentLogger } from "../src/internal/logger.ts";
 import { freePort } from "../src/internal/ports.ts";
 import { createRpc } from "../src/internal/rpc.ts";
+import { type Screened, startDaemonProcess } from "./bench/daemon-process.ts";
 import type { LoadgenInput } from "./bench/loadgen.ts";
 import { startRttProxy } from "./bench/rtt-proxy.ts";
 
@@ -261,16 +260,45 @@ type RunResult = {
   simulationOnly: ReturnType<typeof percentiles>;
   attack: ReturnType<typeof percentiles> & { injected: number; detected: number; prevented: number };
   attackStages: Record<
-    "simulated" | "simulationOnly" | "traced" | "scored" | "proved" | "recorded" | "bundleSent" | "bundleAck",
+    | "dequeued"
+    | "forkAcquired"
+    | "simulated"
+    | "simulationOnly"
+    | "traced"
+    | "scored"
+    | "proved"
+    | "recorded"
+    | "bundleSent"
+    | "bundleAck",
     ReturnType<typeof percentiles>
   >;
   neverScreenedKinds: Record<string, number>;
-  attackDecisions: { decision: string; score: number; simulation: string }[];
+  attackDecisions: {
+    decision: string;
+    score: number;
+    simulation: string;
+    outcome: string;
+    seenToBundleMs: number | undefined;
+    /** Every milestone, ms since seen. */
+    timings: Decided["timings"];
+  }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Peak resident memory of the daemon's process (the benchmark runs it in a process of its own). */
   rssMaxMb: number;
+  heapUsedAtEndMb: number;
+  peakMemoryMb: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   /** Fork state cache answers (absent for the naive baseline, which has none). */
-  stateCache?: { hits: number; misses: number; hitRate: number; prefetched: number; hotKeys: number };
+  stateCache?: {
+    hits: number;
+    misses: number;
+    hitRate: number;
+    prefetched: number;
+    hotKeys: number;
+    dumps: number;
+    dumpKbAvg: number;
+    dumpMsAvg: number;
+  };
 };
 
 /**
@@ -328,7 +356,7 @@ async function run(
   const d = world.deployment;
   await restoreMarket(devnet, d);
   const proxy = opts.rttMs > 0 ? await startRttProxy(world.rpcUrl, opts.rttMs) : undefined;
-  const config = parseConfig({
+  const configInput = {
     chain: { rpcUrl: proxy?.url ?? world.rpcUrl, wsUrl: world.wsUrl, chainId: d.chainId },
     guardian: d.guardian.address,
     targets: [{ address: d.market }],
@@ -340,55 +368,36 @@ async function run(
     },
     metrics: { port: 0 },
     queue: { capacity: 10_000 },
-  });
-  const guardian = await startGuardian({
-    config,
-    sentinelKey: devnetPrivateKey("sentinel"),
-    logger: silentLogger(),
-    ...(opts.mode === "naive" ? { tuning: { naive: true } } : {}),
-  });
-  // Only what the figures need: a Decided holds the whole feature evidence and the transaction,
-  // and keeping 100,000 of them would measure the benchmark's memory, not the daemon's.
-  type Screened = {
-    hash: Hex;
-    seenAt: number;
-    timings: Decided["timings"];
-    simulation: { durationMs: number; traceMs: number; success: boolean; error: string | undefined };
-    verdict: { decision: Decided["verdict"]["decision"]; score: number };
   };
+  parseConfig(configInput); // a bad config fails here, with its reasons, not inside the child
+  const guardian = await startDaemonProcess({
+    config: configInput,
+    sentinelKey: devnetPrivateKey("sentinel"),
+    naive: opts.mode === "naive",
+  });
   const decisions = new Map<Hex, Screened>();
-  const resolved = new Map<Hex, Resolved>();
-  guardian.onDecision((x) =>
-    decisions.set(x.tx.hash, {
-      hash: x.tx.hash,
-      seenAt: x.tx.seenAt,
-      timings: x.timings, // the same object: the bundle's times are added to it later
-      simulation: {
-        durationMs: x.simulation.durationMs,
-        traceMs: x.simulation.traceMs,
-        success: x.simulation.success,
-        error: x.simulation.error,
-      },
-      verdict: { decision: x.verdict.decision, score: x.verdict.score },
-    }),
-  );
-  guardian.onResolved((x) => resolved.set(x.tx.hash, x));
+  const resolved = new Map<Hex, { outcome: string }>();
+  guardian.onScreened((x) => decisions.set(x.hash, x));
+  guardian.onTimings((hash, timings) => {
+    const d = decisions.get(hash);
+    if (d) d.timings = timings;
+  });
+  guardian.onResolved((hash, outcome, timings) => {
+    resolved.set(hash, { outcome });
+    const d = decisions.get(hash);
+    if (d) d.timings = timings;
+  });
 
   // Warm-up: let the forks reach the head and touch the market once, and let the baseline finish
   // learning from recent blocks (start-up tracing on the node is not steady-state latency).
   await new Promise((r) => setTimeout(r, 1500));
   const startHead = await devnet.publicClient.getBlockNumber();
-  for (let i = 0; i < 300 && (guardian.stats().baseline?.learnedTo ?? startHead) < startHead; i++)
+  for (let i = 0; i < 300; i++) {
+    const { stats } = await guardian.stats();
+    if ((stats.baseline?.learnedTo ?? startHead) >= startHead) break;
     await new Promise((r) => setTimeout(r, 100));
-  let rssMax = process.memoryUsage().rss;
-  const rssTimer = setInterval(() => {
-    rssMax = Math.max(rssMax, process.memoryUsage().rss);
-  }, 200);
-  const cpu0 = process.cpuUsage();
-  // How long the daemon's event loop was blocked: everything on it (the fork state cache's proxy
-  // included) waits that long.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+  }
+  const usage0 = (await guardian.stats()).usage;
   const anvil0 = anvilCpuSeconds();
   const t0 = now();
 
@@ -465,16 +474,14 @@ async function run(
   };
   await injector;
   // Let the queue drain (or give up after 15 s: what is left was never screened).
-  for (let i = 0; i < 150 && guardian.stats().source.queued > 0; i++)
+  for (let i = 0; i < 150 && (await guardian.stats()).stats.source.queued > 0; i++)
     await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 500));
   const wall = (now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  loopDelay.disable();
   const anvilCpu = anvilCpuSince(anvil0);
-  clearInterval(rssTimer);
-  const stats = guardian.stats();
-  await guardian.stop();
+  const { stats } = await guardian.stats();
+  // The daemon's own process: its CPU over the run, its peak resident memory, its event loop.
+  const usage = await guardian.stop();
   await proxy?.stop();
 
   const sentByHash = new Map(genResult.sent.map((s) => [s.hash, s]));
@@ -507,6 +514,8 @@ async function run(
     simulated: percentiles(screenedLoad.map((x) => x.timings.simulatedMs ?? 0)),
     simulationOnly: percentiles(screenedLoad.map((x) => x.simulation.durationMs)),
     attackStages: {
+      dequeued: stage(attackDecisions, "dequeuedMs"),
+      forkAcquired: stage(attackDecisions, "forkMs"),
       simulated: percentiles(attackDecisions.map((x) => x.timings.simulatedMs ?? 0)),
       simulationOnly: percentiles(attackDecisions.map((x) => x.simulation.durationMs)),
       traced: percentiles(attackDecisions.map((x) => x.simulation.traceMs)),
@@ -520,6 +529,9 @@ async function run(
       decision: x.verdict.decision,
       score: Math.round(x.verdict.score * 1000) / 1000,
       simulation: x.simulation.success ? "ok" : (x.simulation.error ?? "reverted"),
+      outcome: resolved.get(x.hash)?.outcome ?? "unresolved",
+      seenToBundleMs: x.timings.bundleSentMs,
+      timings: x.timings,
     })),
     neverScreenedKinds: Object.fromEntries(
       [...new Set(simulatable.filter((s) => !decisions.has(s.hash)).map((s) => s.kind))].map((k) => [
@@ -536,15 +548,13 @@ async function run(
       prevented: attacks.filter((a) => resolved.get(a.hash)?.outcome === "paused").length,
     },
     cpu: {
-      daemonCorePct: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 1000) / 10,
+      daemonCorePct: Math.round(((usage.cpuSeconds - usage0.cpuSeconds) / wall) * 1000) / 10,
       anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,
     },
-    eventLoopDelayMs: {
-      p50: Math.round(loopDelay.percentile(50) / 1e4) / 100,
-      p99: Math.round(loopDelay.percentile(99) / 1e4) / 100,
-      max: Math.round(loopDelay.max / 1e4) / 100,
-    },
-    rssMaxMb: Math.round(rssMax / 1e6),
+    eventLoopDelayMs: usage.eventLoopDelayMs,
+    rssMaxMb: usage.peakRssMb,
+    heapUsedAtEndMb: usage.heapUsedMb,
+    peakMemoryMb: usage.peakMemoryMb,
     ...(stats.stateCache
       ? {
           stateCache: {
@@ -556,6 +566,9 @@ async function run(
               ) / 1000,
             prefetched: stats.stateCache.prefetched,
             hotKeys: stats.stateCache.hotKeys,
+            dumps: stats.stateCache.dumps,
+            dumpKbAvg: Math.round(stats.stateCache.dumpBytes / Math.max(1, stats.stateCache.dumps) / 1024),
+            dumpMsAvg: Math.round((stats.stateCache.dumpMs / Math.max(1, stats.stateCache.dumps)) * 10) / 10,
           },
         }
       : {}),
@@ -624,7 +637,7 @@ try {
     const r = await run(world, devnet, keys, attackContract, { ...p, duration: args.duration });
     results.push(r);
     log(
-      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; rss ${r.rssMaxMb} MB`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; state dumps ${r.stateCache?.dumpKbAvg ?? "-"} KB in ${r.stateCache?.dumpMsAvg ?? "-"} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
     );
   }
 } finally {

@@ -60,6 +60,9 @@ const FAST_LANE_MIN_RANK = 3;
 /** Milestones of one transaction, ms since the source first saw it. */
 export type Timings = {
   seenAt: number;
+  /** When a worker took it from the queue, and when it had a fork at the head. */
+  dequeuedMs?: number;
+  forkMs?: number;
   simulatedMs?: number;
   scoredMs?: number;
   /** When the pause was proved to stop the attack (or found not to). */
@@ -315,7 +318,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         warmingPausePath = false;
       }
     };
+    /** The last few heads by number, for the context of a fork at any of them. */
+    const recentHeads = new Map<bigint, Head>();
     source.onHead((head) => {
+      recentHeads.set(head.number, head);
+      for (const n of recentHeads.keys()) if (n + 8n < head.number) recentHeads.delete(n);
       // Forks reset to the new head load the hot state the cache reads ahead at it.
       void stateCache?.advance(head.number);
       forks.advance(head.number);
@@ -377,10 +384,12 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         metrics.skipped.inc();
         return;
       }
-      const timings: Timings = { seenAt: tx.seenAt };
-      const head = await currentHead();
-      const context = nextBlockContext(head);
+      const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
       const fork = await forks.acquire();
+      timings.forkMs = now() - tx.seenAt;
+      // The context is the block after the fork's own head (a newer head may have come meanwhile).
+      const head = recentHeads.get(fork.head) ?? (await currentHead());
+      const context = nextBlockContext(head);
       // The fork is kept until the pause is proved on it (same state, warm), else released now.
       let released = false;
       const release = () => {

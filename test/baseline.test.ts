@@ -36,6 +36,19 @@ describe("per-protocol baseline", () => {
     expect(d.mature).toBe(false);
     expect(d.observations).toBe(4);
     expect([d.outflowExcess, d.readExcess, d.novelSelector, d.novelCaller]).toEqual([0, 0, 0, 0]);
+    // A newly protected victim (a short history, as in a first deployment) is scored exactly as
+    // with no baseline at all, attack or not, and no baseline rule speaks.
+    const scorer = createScorer({ alertThreshold: 0.4, pauseThreshold: 0.7 });
+    for (const name of ["attack-erc3156", "attack-v2-flash-swap", "borrow", "large-deposit"]) {
+      const without = scorer.score(extractFeatures(load(name), fromOf(name)));
+      const young = scorer.score(extractFeatures(load(name), fromOf(name), b));
+      expect(young.score, name).toBe(without.score);
+      expect(young.decision, name).toBe(without.decision);
+      expect(
+        young.reasons.some((r) => r.rule.startsWith("baseline-")),
+        name,
+      ).toBe(false);
+    }
   });
 
   it("learns only from transactions that touched a protected contract, once per hash", () => {

@@ -35,6 +35,9 @@ export type StateCacheStats = {
   /** State dumps built for forks to load at a head, and the accounts they held in all. */
   dumps: number;
   dumpAccounts: number;
+  /** Their size (hex characters) and the time spent building them, in all. */
+  dumpBytes: number;
+  dumpMs: number;
   hotKeys: number;
   head: string;
 };
@@ -120,6 +123,8 @@ export async function startStateCache(options: {
     prefetchFailures: 0,
     dumps: 0,
     dumpAccounts: 0,
+    dumpBytes: 0,
+    dumpMs: 0,
   };
   let head = -1n;
   /** The read-ahead of the current head, and its state dump once built (shared by forks). */
@@ -248,6 +253,7 @@ export async function startStateCache(options: {
 
   async function buildDump(n: bigint): Promise<Hex | undefined> {
     await prefetched;
+    const started = performance.now();
     const current = values;
     if (n !== head) return undefined;
     type Account = { nonce?: number; balance?: string; code?: string; storage: Record<string, string> };
@@ -289,9 +295,12 @@ export async function startStateCache(options: {
       blocks: [],
       transactions: [],
     });
+    const hex: Hex = `0x${Buffer.from(json, "utf8").toString("hex")}`;
     stats.dumps++;
     stats.dumpAccounts += Object.keys(complete).length;
-    return `0x${Buffer.from(json, "utf8").toString("hex")}`;
+    stats.dumpBytes += hex.length;
+    stats.dumpMs += performance.now() - started;
+    return hex;
   }
 
   function stateAt(n: bigint): Promise<Hex | undefined> {

@@ -1,0 +1,80 @@
+// The parent side of daemon-host.ts: starts the daemon in its own process and speaks to it.
+import { fork } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Hex } from "viem";
+import type { Decided, RunningGuardian } from "../../src/guardian.ts";
+import type { DaemonUsage, HostRequest, Screened } from "./daemon-host.ts";
+
+export type { DaemonUsage, Screened };
+
+type Stats = ReturnType<RunningGuardian["stats"]>;
+
+type HostMessage =
+  | { type: "ready" }
+  | { type: "screened"; items: Screened[] }
+  | { type: "timings"; hash: Hex; timings: Decided["timings"] }
+  | { type: "resolved"; hash: Hex; outcome: string; timings: Decided["timings"] }
+  | { type: "stats"; stats: Stats; usage: DaemonUsage }
+  | { type: "stopped"; usage: DaemonUsage }
+  | { type: "error"; message: string };
+
+export async function startDaemonProcess(options: { config: unknown; sentinelKey: Hex; naive: boolean }) {
+  const host = path.join(path.dirname(fileURLToPath(import.meta.url)), "daemon-host.ts");
+  const child = fork(host, [], {
+    execArgv: ["--import", "tsx"],
+    serialization: "advanced",
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const screened: ((x: Screened) => void)[] = [];
+  const timings: ((hash: Hex, t: Decided["timings"]) => void)[] = [];
+  const resolved: ((hash: Hex, outcome: string, t: Decided["timings"]) => void)[] = [];
+  const waiting = new Map<string, ((m: HostMessage) => void)[]>();
+  let failure: Error | undefined;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const next = (type: HostMessage["type"]) =>
+    new Promise<HostMessage>((resolve, reject) => {
+      if (failure) return reject(failure);
+      waiting.set(type, [...(waiting.get(type) ?? []), resolve]);
+      void exited.then(() => reject(failure ?? new Error("the daemon process exited")));
+    });
+  child.on("message", (m: HostMessage) => {
+    if (m.type === "screened") for (const x of m.items) for (const fn of screened) fn(x);
+    else if (m.type === "timings") for (const fn of timings) fn(m.hash, m.timings);
+    else if (m.type === "resolved") for (const fn of resolved) fn(m.hash, m.outcome, m.timings);
+    else if (m.type === "error") failure = new Error(`daemon process: ${m.message}`);
+    const w = waiting.get(m.type)?.shift();
+    w?.(m);
+    if (m.type === "error") for (const list of waiting.values()) list.splice(0);
+  });
+  const request = (r: HostRequest) => child.send(r);
+  const ready = next("ready");
+  request({ type: "start", config: options.config, sentinelKey: options.sentinelKey, naive: options.naive });
+  await Promise.race([
+    ready,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(failure ?? new Error("daemon did not start")), 60_000),
+    ),
+  ]);
+  return {
+    pid: child.pid,
+    onScreened: (fn: (x: Screened) => void) => screened.push(fn),
+    onTimings: (fn: (hash: Hex, t: Decided["timings"]) => void) => timings.push(fn),
+    onResolved: (fn: (hash: Hex, outcome: string, t: Decided["timings"]) => void) => resolved.push(fn),
+    async stats(): Promise<{ stats: Stats; usage: DaemonUsage }> {
+      const answer = next("stats");
+      request({ type: "stats" });
+      const m = (await answer) as Extract<HostMessage, { type: "stats" }>;
+      return { stats: m.stats, usage: m.usage };
+    },
+    /** Stops the daemon (its forks too) and returns its resource use up to the stop. */
+    async stop(): Promise<DaemonUsage> {
+      const answer = next("stopped");
+      request({ type: "stop" });
+      const m = (await answer) as Extract<HostMessage, { type: "stopped" }>;
+      await exited;
+      return m.usage;
+    },
+    kill: () => child.kill("SIGTERM"),
+  };
+}
