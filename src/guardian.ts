@@ -52,6 +52,9 @@ export const CODE_VERSION = "vigil-0.1.0";
  */
 const SIMULATIONS_PER_FORK = 3;
 
+/** Reverted dangerous transactions screened again per head, at most. */
+const MAX_RESCREENS_PER_HEAD = 64;
+
 /** Workers that serve only transactions ranked at least FAST_LANE_MIN_RANK by the prefilter. */
 const FAST_LANE_WORKERS = 1;
 /** A call to a contract few have used (or a creation) with a large gas limit. */
@@ -126,6 +129,8 @@ export type RunningGuardian = {
     /** Proofs started on a call tree before the decision, and how many a pause then used. */
     speculativeProofs: number;
     speculativeProofsUsed: number;
+    /** Reverted dangerous transactions screened again at the next head (still pending). */
+    rescreened: number;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
     forks: ReturnType<ForkPool["health"]>;
     stateCache?: StateCacheStats;
@@ -189,6 +194,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     incidents: 0,
     speculativeProofs: 0,
     speculativeProofsUsed: 0,
+    rescreened: 0,
   };
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -318,6 +324,23 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         warmingPausePath = false;
       }
     };
+    /** Reverted dangerous transactions to screen once more at the next head (see `screen`). */
+    const atNextHead = new Map<Hex, { tx: PendingTx; rank: number; head: bigint }>();
+    const rescreened = new Set<Hex>();
+    const rescreen = async (head: Head) => {
+      for (const [hash, waiting] of atNextHead) {
+        // `head` is the next block's number in the context it reverted in: that block is mined.
+        if (head.number < waiting.head) continue;
+        atNextHead.delete(hash);
+        const onChain = await upstream
+          .call<{ blockNumber: Hex | null } | null>("eth_getTransactionByHash", [hash])
+          .catch(() => null);
+        if (onChain && onChain.blockNumber === null) {
+          counters.rescreened++;
+          source.requeue(waiting.tx, waiting.rank);
+        }
+      }
+    };
     /** The last few heads by number, for the context of a fork at any of them. */
     const recentHeads = new Map<bigint, Head>();
     source.onHead((head) => {
@@ -327,6 +350,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       void stateCache?.advance(head.number);
       forks.advance(head.number);
       void warmPausePath();
+      void rescreen(head);
       responder.onHead(head);
       learner?.onHead(head.number);
     });
@@ -447,6 +471,15 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       timings.scoredMs = now() - tx.seenAt;
       if (sim.enriched && sim.success) learner?.remember(tx.hash, sim.root);
       counters.screened++;
+      // A dangerous-looking transaction that reverts may only need the block that was mined as it
+      // arrived (our head lags the node's by a notification): it is screened again at the next head.
+      const rank = ranks.get(tx) ?? 0;
+      if (!sim.success && !naive && rank >= FAST_LANE_MIN_RANK && !rescreened.has(tx.hash)) {
+        rescreened.add(tx.hash);
+        if (rescreened.size > 10_000) rescreened.delete(rescreened.values().next().value as Hex);
+        if (atNextHead.size < MAX_RESCREENS_PER_HEAD)
+          atNextHead.set(tx.hash, { tx, rank, head: context.number });
+      }
       metrics.recordScreening({
         simulationSuccess: sim.success,
         simulationMs: sim.durationMs,

@@ -295,6 +295,20 @@ describe("mempool source", () => {
     expect(reports.every((r) => r.level === 40)).toBe(true);
   });
 
+  it("takes a transaction back for another screening, past deduplication, at the priority given", async () => {
+    const { source: s } = await source();
+    await s.start();
+    await send(await sign(6, { to: SINK, data: "0xcc" }));
+    const first = await nextWithin(s, 3000);
+    if (!first) throw new Error("no transaction");
+    await send(await sign(6, { to: SINK, data: "0xdd" }));
+    await waitFor("the second to arrive", () => s.stats().queued === 1);
+    s.requeue(first, 99); // ahead of the ordinary one
+    expect(s.stats()).toMatchObject({ enqueued: 2, requeued: 1, duplicates: 0, queued: 2 });
+    expect((await nextWithin(s, 500))?.hash).toBe(first.hash);
+    expect((await nextWithin(s, 500))?.hash).not.toBe(first.hash);
+  });
+
   it("uses a custom priority function", async () => {
     const { source: s } = await source({ priority: (tx) => Number(tx.value) });
     await s.start();

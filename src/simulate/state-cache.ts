@@ -75,6 +75,12 @@ const ACCOUNT_METHODS = new Set([
   "eth_getCode",
   "eth_getAccountInfo",
 ]);
+/** Which field of an eth_getAccountInfo answer each single account read is. */
+const ACCOUNT_FIELDS: Record<string, string> = {
+  eth_getBalance: "balance",
+  eth_getTransactionCount: "nonce",
+  eth_getCode: "code",
+};
 const MAX_FIXED_ENTRIES = 16;
 /** A key not read for this many heads leaves the hot set. */
 const HOT_HEADS = 32n;
@@ -282,10 +288,12 @@ export async function startStateCache(options: {
         if (typeof info.code === "string") a.code = info.code;
       }
     }
-    // An account goes in only whole: a made-up balance, nonce or code would be wrong state.
+    // An account goes in only whole: a made-up balance, nonce or code would be wrong state. Only
+    // contracts: they carry the code and storage that cost many reads, while a fork loading an
+    // account reads it once anyway (Anvil does), so an account without code gains nothing.
     const complete: Record<string, Required<Account>> = {};
     for (const [address, a] of accounts)
-      if (a.balance !== undefined && a.nonce !== undefined && a.code !== undefined)
+      if (a.balance !== undefined && a.nonce !== undefined && a.code !== undefined && a.code !== "0x")
         complete[address] = a as Required<Account>;
     if (Object.keys(complete).length === 0 || n !== head) return undefined;
     const json = JSON.stringify({
@@ -323,6 +331,34 @@ export async function startStateCache(options: {
     keys.add(key);
   }
 
+  /**
+   * An account read answered from the other form already known at this head: Anvil asks for an
+   * account either as eth_getAccountInfo or as balance, nonce and code, and the two must not cost
+   * two upstream reads (a fork loading a state dump asks for every account it loads).
+   */
+  function derived(current: Map<string, Promise<Answer>>, method: string, address: string) {
+    const ok = (a: Answer | undefined) => a !== undefined && a.error === undefined && a.result !== null;
+    if (method === "eth_getAccountInfo") {
+      const parts = ["eth_getBalance", "eth_getTransactionCount", "eth_getCode"].map((m) =>
+        current.get(`${m}:${address}`),
+      );
+      if (parts.some((p) => p === undefined)) return undefined;
+      return Promise.all(parts).then(async ([balance, nonce, code]): Promise<Answer> => {
+        if (ok(balance) && ok(nonce) && ok(code))
+          return { result: { balance: balance?.result, nonce: nonce?.result, code: code?.result } };
+        return upstream(method, [address, `0x${head.toString(16)}`]);
+      });
+    }
+    const field = ACCOUNT_FIELDS[method];
+    const info = field ? current.get(`eth_getAccountInfo:${address}`) : undefined;
+    if (!field || !info) return undefined;
+    return info.then(async (a): Promise<Answer> => {
+      const value = ok(a) ? (a.result as Record<string, unknown>)[field] : undefined;
+      if (typeof value === "string") return { result: value };
+      return upstream(method, [address, `0x${head.toString(16)}`]);
+    });
+  }
+
   async function answer(req: JsonRpcRequest): Promise<Answer> {
     const method = typeof req.method === "string" ? req.method : "";
     const params = Array.isArray(req.params) ? req.params : [];
@@ -342,7 +378,7 @@ export async function startStateCache(options: {
     }
     touch(k.key, method, k.args, head);
     const current = values;
-    const known = current.get(k.key);
+    const known = current.get(k.key) ?? derived(current, method, k.args[0] as string);
     if (known) {
       stats.hits++;
       return known;

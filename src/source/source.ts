@@ -59,6 +59,8 @@ export type SourceStats = {
   queued: number;
   /** New transactions found by `txpool_content` catch-ups. */
   caughtUp: number;
+  /** Transactions put back for another screening (`requeue`), not counted in `enqueued`. */
+  requeued: number;
 };
 
 export type MempoolSource = {
@@ -75,6 +77,11 @@ export type MempoolSource = {
    * with ordinary traffic). Resolves undefined once the source is stopped or `signal` aborts.
    */
   next(signal?: AbortSignal, options?: { minPriority?: number }): Promise<PendingTx | undefined>;
+  /**
+   * Puts a transaction already handed out back in the queue at `priority`, for another screening
+   * (deduplication would otherwise drop it); an eviction is counted as for any other.
+   */
+  requeue(tx: PendingTx, priority: number): void;
   /** Calls `listener` on each new head; returns the unsubscribe function. */
   onHead(listener: (head: Head) => void): () => void;
   latestHead(): Head | undefined;
@@ -160,6 +167,7 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
     malformed: 0,
     reconnects: 0,
     caughtUp: 0,
+    requeued: 0,
   };
 
   /** Aborted by stop(): cancels a socket that is still opening. */
@@ -243,13 +251,18 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       return false;
     }
     counters.enqueued++;
-    const evicted = queue.push(tx, rank(tx));
+    push(tx, rank(tx));
+    return true;
+  }
+
+  /** Queues `tx`, counting (and logging) the transaction a full queue evicts for it. */
+  function push(tx: PendingTx, priority: number): void {
+    const evicted = queue.push(tx, priority);
     if (evicted !== undefined) {
       counters.evicted++;
       evictions.record(evicted.hash);
     }
     serveWaiters();
-    return true;
   }
 
   function onPendingNotification(result: unknown): void {
@@ -492,6 +505,12 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
         log.info({ unprocessed, ...counters }, "Stopped mempool source");
       })();
       return stopPromise;
+    },
+
+    requeue(tx, priority) {
+      if (stopped) return;
+      counters.requeued++;
+      push(tx, priority);
     },
 
     next(signal, nextOptions = {}) {
