@@ -135,6 +135,9 @@ async function startDevnetChild() {
       "1000",
       "--gas-limit",
       "2000000000",
+      // Ten minutes at 200 tx/s is 600 blocks of state: keep memory (and the node's speed) bounded.
+      "--keep-states",
+      "256",
       "--json",
       "--out",
       out,
@@ -160,6 +163,8 @@ async function startDevnetChild() {
     await new Promise((r) => setTimeout(r, 50));
   const d = JSON.parse(stdout) as Deployment & { relayUrl: string };
   const exited = new Promise((r) => child.once("exit", r));
+  // A benchmark that dies (an uncaught error) must not leave the devnet and its Anvil behind.
+  process.once("exit", () => child.kill("SIGTERM"));
   return {
     deployment: d,
     relayUrl: d.relayUrl,
@@ -259,6 +264,8 @@ type RunResult = {
   /** Time inside simulateTx only (the rest of seen->simulated is waiting in the queue). */
   simulationOnly: ReturnType<typeof percentiles>;
   attack: ReturnType<typeof percentiles> & { injected: number; detected: number; prevented: number };
+  /** Why attack injection stopped early, if it did (the devnet too busy to answer). */
+  attackInjectionError?: string;
   attackStages: Record<
     | "dequeued"
     | "forkAcquired"
@@ -435,6 +442,7 @@ async function run(
   // Attacks at random moments while the load runs, at least a few blocks apart.
   const attacker = devnetAccount("attacker");
   const attacks: { hash: Hex; sentAt: number }[] = [];
+  let injectorError: string | undefined;
   const rpc = createRpc(world.rpcUrl);
   const injector = (async () => {
     await new Promise((r) => setTimeout(r, 3000)); // pre-signing happens first in the generator
@@ -464,7 +472,11 @@ async function run(
       for (let i = 0; i < 100 && !resolved.has(hash); i++) await new Promise((r) => setTimeout(r, 100));
       await restoreMarket(devnet, d);
     }
-  })();
+  })().catch((error) => {
+    // A node too busy to answer ends the injections, not the run (its figures still count).
+    injectorError = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    log(`  attack injection stopped: ${injectorError}`);
+  });
 
   await genDone;
   const genResult = JSON.parse(genOut) as {
@@ -547,6 +559,7 @@ async function run(
       detected: attackDecisions.filter((x) => x.verdict.decision === "pause").length,
       prevented: attacks.filter((a) => resolved.get(a.hash)?.outcome === "paused").length,
     },
+    ...(injectorError ? { attackInjectionError: injectorError } : {}),
     cpu: {
       daemonCorePct: Math.round(((usage.cpuSeconds - usage0.cpuSeconds) / wall) * 1000) / 10,
       anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,

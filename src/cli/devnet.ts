@@ -31,15 +31,30 @@ export function registerDevnet(program: Command): void {
       parseIntOption("--gas-limit", 1_000_000, 10_000_000_000),
       30_000_000,
     )
+    .option(
+      "--keep-states <n>",
+      "recent states Anvil keeps in memory (default: all; a long load run wants a bound)",
+      parseIntOption("--keep-states", 16, 1_000_000),
+    )
     .option("--json", "print the deployment as JSON instead of a summary")
     .action(
-      async (opts: { port: number; relayPort: number; blockTime: number; out: string; json?: boolean }) => {
+      async (opts: {
+        port: number;
+        relayPort: number;
+        blockTime: number;
+        out: string;
+        gasLimit: number;
+        keepStates?: number;
+        json?: boolean;
+      }) => {
         const logger = createLogger({ name: "devnet" });
         const shutdown = createShutdown(logger);
         const devnet = await startDevnet({
           anvilPort: opts.port,
           relayPort: opts.relayPort,
           blockTimeMs: opts.blockTime,
+          gasLimit: BigInt(opts.gasLimit),
+          ...(opts.keepStates === undefined ? {} : { keepStates: opts.keepStates }),
           deploymentFile: opts.out,
           logger,
           progress: (step) => process.stderr.write(`  deploying ${step}...\n`),

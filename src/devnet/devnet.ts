@@ -21,6 +21,8 @@ export type StartDevnetOptions = {
   anvilPort?: number;
   /** Block gas limit (Anvil's default is 30M; load benchmarks raise it). */
   gasLimit?: bigint;
+  /** Recent states Anvil keeps in memory (default: all). */
+  keepStates?: number;
   relayPort?: number;
   /** 0 = blocks only on `buildBlock()`. */
   blockTimeMs: number;
@@ -39,6 +41,7 @@ export async function startDevnet(options: StartDevnetOptions): Promise<RunningD
     order: "fifo",
     ...(options.anvilPort === undefined ? {} : { port: options.anvilPort }),
     ...(options.gasLimit === undefined ? {} : { gasLimit: options.gasLimit }),
+    ...(options.keepStates === undefined ? {} : { pruneHistory: options.keepStates }),
   });
   try {
     const devnet = await connectDevnet(anvil.rpcUrl);

@@ -18,6 +18,8 @@ export type AnvilOptions = {
   gasLimit?: bigint;
   /** How many funded dev accounts (default 10). */
   accounts?: number;
+  /** Keep at most this many recent states in memory (a long-running devnet's memory stays bounded). */
+  pruneHistory?: number;
 };
 
 export type AnvilInstance = {
@@ -77,6 +79,7 @@ async function launch(port: number, options: AnvilOptions): Promise<AnvilInstanc
     chainId: options.chainId,
     gasLimit: options.gasLimit,
     accounts: options.accounts,
+    ...(options.pruneHistory === undefined ? {} : { pruneHistory: options.pruneHistory }),
     startTimeout: 20_000,
   });
   await anvil.start();

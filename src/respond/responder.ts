@@ -101,6 +101,36 @@ type Active = {
   checking: boolean;
 };
 
+type Receipt = { blockNumber: Hex; status: Hex; transactionIndex: Hex };
+
+/**
+ * How a response ended, from the receipts of the pause and of the attack (null: not mined yet);
+ * undefined while neither is mined. A pause that landed after the attack did not prevent it, even
+ * though the target is now paused: that is "attack-mined-first", never "paused".
+ */
+export function outcomeFromReceipts(
+  pause: Receipt | null,
+  attack: Receipt | null,
+): { outcome: Outcome; includedBlock?: bigint; detail?: string } | undefined {
+  const at = (r: Receipt) => `block ${BigInt(r.blockNumber)} (index ${BigInt(r.transactionIndex)})`;
+  if (attack) {
+    const attackFirst =
+      !pause ||
+      BigInt(attack.blockNumber) < BigInt(pause.blockNumber) ||
+      (attack.blockNumber === pause.blockNumber &&
+        BigInt(attack.transactionIndex) < BigInt(pause.transactionIndex));
+    if (attackFirst)
+      return {
+        outcome: "attack-mined-first",
+        ...(pause ? { includedBlock: BigInt(pause.blockNumber) } : {}),
+        detail: `attack mined in ${at(attack)}${pause ? `, the pause after it in ${at(pause)}` : ""}`,
+      };
+  }
+  if (!pause) return undefined;
+  if (pause.status === "0x1") return { outcome: "paused", includedBlock: BigInt(pause.blockNumber) };
+  return { outcome: "failed", detail: `pause reverted in ${at(pause)}` };
+}
+
 /**
  * Sends the pause ahead of the attack: proves it on a fork, signs it with the sentinel key,
  * bundles it to every relay for the next `blocksAhead` blocks, and on every new head checks the
@@ -215,27 +245,22 @@ export function createResponder(options: ResponderOptions): Responder {
     a.resolve(outcome);
   }
 
-  type Receipt = { blockNumber: Hex; status: Hex; transactionIndex: Hex } | null;
-
   async function check(a: Active, head: Head): Promise<void> {
+    let pause: { hash: Hex; receipt: Receipt } | undefined;
     for (const hash of a.signed.keys()) {
-      const r = await upstream.call<Receipt>("eth_getTransactionReceipt", [hash]);
-      if (r) {
-        if (r.status === "0x1")
-          finish(a, "paused", { includedBlock: BigInt(r.blockNumber), pauseTxHash: hash });
-        else
-          finish(a, "failed", {
-            pauseTxHash: hash,
-            detail: `pause ${hash} reverted in block ${BigInt(r.blockNumber)}`,
-          });
-        return;
+      const receipt = await upstream.call<Receipt | null>("eth_getTransactionReceipt", [hash]);
+      if (receipt) {
+        pause = { hash, receipt };
+        break;
       }
     }
-    const attackReceipt = await upstream.call<Receipt>("eth_getTransactionReceipt", [a.request.attack.hash]);
-    if (attackReceipt) {
-      finish(a, "attack-mined-first", {
-        detail: `attack mined in block ${BigInt(attackReceipt.blockNumber)}`,
-      });
+    const attackReceipt = await upstream.call<Receipt | null>("eth_getTransactionReceipt", [
+      a.request.attack.hash,
+    ]);
+    const settled = outcomeFromReceipts(pause?.receipt ?? null, attackReceipt);
+    if (settled) {
+      const { outcome, ...extra } = settled;
+      finish(a, outcome, { ...extra, ...(pause ? { pauseTxHash: pause.hash } : {}) });
       return;
     }
     const pending = await upstream.call<unknown>("eth_getTransactionByHash", [a.request.attack.hash]);
