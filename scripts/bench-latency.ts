@@ -264,6 +264,15 @@ type RunResult = {
   /** Time inside simulateTx only (the rest of seen->simulated is waiting in the queue). */
   simulationOnly: ReturnType<typeof percentiles>;
   attack: ReturnType<typeof percentiles> & { injected: number; detected: number; prevented: number };
+  /** The daemon's source: reconnects and catch-ups explain bursts of work and memory. */
+  source: {
+    seen: number;
+    duplicates: number;
+    reconnects: number;
+    caughtUp: number;
+    requeued: number;
+    rescreened: number;
+  };
   /** Why attack injection stopped early, if it did (the devnet too busy to answer). */
   attackInjectionError?: string;
   attackStages: Record<
@@ -560,6 +569,14 @@ async function run(
       prevented: attacks.filter((a) => resolved.get(a.hash)?.outcome === "paused").length,
     },
     ...(injectorError ? { attackInjectionError: injectorError } : {}),
+    source: {
+      seen: stats.source.seen,
+      duplicates: stats.source.duplicates,
+      reconnects: stats.source.reconnects,
+      caughtUp: stats.source.caughtUp,
+      requeued: stats.source.requeued,
+      rescreened: stats.rescreened,
+    },
     cpu: {
       daemonCorePct: Math.round(((usage.cpuSeconds - usage0.cpuSeconds) / wall) * 1000) / 10,
       anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,
@@ -652,7 +669,7 @@ try {
     const r = await run(world, devnet, keys, attackContract, { ...p, duration: args.duration });
     results.push(r);
     log(
-      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; state dumps ${r.stateCache?.dumpKbAvg ?? "-"} KB in ${r.stateCache?.dumpMsAvg ?? "-"} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; state dumps ${r.stateCache?.dumpKbAvg ?? "-"} KB in ${r.stateCache?.dumpMsAvg ?? "-"} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
     );
   }
 } finally {

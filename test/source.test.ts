@@ -508,4 +508,23 @@ describe("mempool source", () => {
     expect(out).toBe("stopped undefined");
     expect(code).toBe(0);
   });
+
+  it("reconciles with the pool at each head only while the pool is small", async () => {
+    // Two transactions with a nonce gap: queued in the pool, never announced by the subscription.
+    const base = Number(await rpc.call<Hex>("eth_getTransactionCount", [anvilAccount(7).address, "pending"]));
+    for (const nonce of [base + 5, base + 6]) await send(await sign(7, { to: SINK, data: "0xee", nonce }));
+    const { source: small } = await source({ reconcileMaxPool: 1 });
+    const { source: large } = await source();
+    for (const s of [small, large]) await s.start();
+    // Both caught up at start (always: the pool is read whole then). At the head, the small limit
+    // skips the reconciliation; the default reads the pool again and finds the two already seen.
+    expect([small.stats().caughtUp, large.stats().caughtUp]).toEqual([2, 2]);
+    const duplicates = { small: small.stats().duplicates, large: large.stats().duplicates };
+    await rpc.call("evm_mine");
+    await waitFor("the small one to skip", () => small.stats().reconcilesSkipped === 1);
+    await waitFor("the large one to reconcile", () => large.stats().duplicates === duplicates.large + 2);
+    expect(small.stats().duplicates).toBe(duplicates.small);
+    expect(large.stats().reconcilesSkipped).toBe(0);
+    await rpc.call("anvil_dropAllTransactions");
+  });
 });
