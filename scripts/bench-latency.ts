@@ -271,6 +271,7 @@ type RunResult = {
     reconnects: number;
     caughtUp: number;
     requeued: number;
+    reconcilesSkipped: number;
     rescreened: number;
   };
   /** Why attack injection stopped early, if it did (the devnet too busy to answer). */
@@ -575,6 +576,7 @@ async function run(
       reconnects: stats.source.reconnects,
       caughtUp: stats.source.caughtUp,
       requeued: stats.source.requeued,
+      reconcilesSkipped: stats.source.reconcilesSkipped,
       rescreened: stats.rescreened,
     },
     cpu: {
