@@ -14,10 +14,10 @@ import {
   createRegistry,
   startMetricsServer,
 } from "./internal/metrics.ts";
-import { createRpc } from "./internal/rpc.ts";
+import { createRpc, type Rpc } from "./internal/rpc.ts";
 import { createAlerter } from "./record/alerts.ts";
 import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
-import { pauseCalldata } from "./respond/pause-tx.ts";
+import { createPausePathWarmer } from "./respond/pause-path.ts";
 import type { Proof } from "./respond/prove.ts";
 import { createResponder, type Outcome, type ResponseEvent } from "./respond/responder.ts";
 import { loadModel } from "./score/model.ts";
@@ -35,6 +35,7 @@ import { type StateCacheStats, startStateCache } from "./simulate/state-cache.ts
 import type { BlockContext, CallFrame, Simulation } from "./simulate/types.ts";
 import { createPrefilter } from "./source/prefilter.ts";
 import { rebuildRawTransaction } from "./source/raw.ts";
+import { createRescreener } from "./source/rescreen.ts";
 import { createMempoolSource } from "./source/source.ts";
 import type { Head, PendingTx } from "./source/types.ts";
 
@@ -51,9 +52,6 @@ export const CODE_VERSION = "vigil-0.1.0";
  * with 2 forks at 1 in flight; see bench:latency).
  */
 const SIMULATIONS_PER_FORK = 3;
-
-/** Reverted dangerous transactions screened again per head, at most. */
-const MAX_RESCREENS_PER_HEAD = 64;
 
 /** Workers that serve only transactions ranked at least FAST_LANE_MIN_RANK by the prefilter. */
 const FAST_LANE_WORKERS = 1;
@@ -194,7 +192,6 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     incidents: 0,
     speculativeProofs: 0,
     speculativeProofsUsed: 0,
-    rescreened: 0,
   };
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -243,6 +240,15 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     metrics.bindForkPool(forks);
     if (stateCache) metrics.bindStateCache(stateCache);
 
+    /** Runs `fn` on a fork at the head, given back afterwards (`exclusive`: no one else on it). */
+    const onFork = async <T>(fn: (rpc: Rpc) => Promise<T>, acquire: { exclusive?: boolean } = {}) => {
+      const fork = await forks.acquire(acquire);
+      try {
+        return await fn(fork.rpc);
+      } finally {
+        forks.release(fork);
+      }
+    };
     const responder = createResponder({
       upstream,
       chainId: config.chain.chainId,
@@ -256,14 +262,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         maxPriorityFeeGwei: config.response.maxPriorityFeeGwei,
       },
       publicFallback: config.response.publicFallback,
-      withFork: async (fn) => {
-        const fork = await forks.acquire({ exclusive: true });
-        try {
-          return await fn(fork.rpc);
-        } finally {
-          forks.release(fork);
-        }
-      },
+      withFork: (fn) => onFork(fn, { exclusive: true }),
       logger,
     });
     cleanups.push({ name: "responder", fn: () => responder.stop() });
@@ -297,50 +296,17 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           logger,
         })
       : undefined;
-    // The pause's own path (Guardian, sentinel, targets' pause functions) is read once per head
-    // on a fork, so that it stays in the state forks load: the first attack's proof is then as
-    // fast as any, though no pause was proved for a long time.
-    const pausePath = [config.guardian, sentinel.address, ...protectedAddresses];
-    const pausePathCall = {
-      from: sentinel.address,
-      to: config.guardian,
-      data: pauseCalldata(protectedAddresses, `0x${"00".repeat(32)}`),
-    };
-    let warmingPausePath = false;
-    const warmPausePath = async () => {
-      if (warmingPausePath || shadow || options.tuning?.naive) return;
-      warmingPausePath = true;
-      try {
-        const fork = await forks.acquire();
-        try {
-          await fork.rpc.call("eth_call", [pausePathCall, "latest"]).catch(() => undefined);
-        } finally {
-          forks.release(fork);
-        }
-        stateCache?.keepWarm(pausePath);
-      } catch {
-        // Stopping: nothing to warm.
-      } finally {
-        warmingPausePath = false;
-      }
-    };
-    /** Reverted dangerous transactions to screen once more at the next head (see `screen`). */
-    const atNextHead = new Map<Hex, { tx: PendingTx; rank: number; head: bigint }>();
-    const rescreened = new Set<Hex>();
-    const rescreen = async (head: Head) => {
-      for (const [hash, waiting] of atNextHead) {
-        // `head` is the next block's number in the context it reverted in: that block is mined.
-        if (head.number < waiting.head) continue;
-        atNextHead.delete(hash);
-        const onChain = await upstream
-          .call<{ blockNumber: Hex | null } | null>("eth_getTransactionByHash", [hash])
-          .catch(() => null);
-        if (onChain && onChain.blockNumber === null) {
-          counters.rescreened++;
-          source.requeue(waiting.tx, waiting.rank);
-        }
-      }
-    };
+    const warmPausePath =
+      shadow || options.tuning?.naive
+        ? async () => {}
+        : createPausePathWarmer({
+            guardian: config.guardian,
+            sentinel: sentinel.address,
+            targets: protectedAddresses,
+            withFork: (fn) => onFork(fn),
+            ...(stateCache ? { keepWarm: (a: Address[]) => stateCache.keepWarm(a) } : {}),
+          });
+    const rescreener = createRescreener({ upstream, requeue: (tx, rank) => source.requeue(tx, rank) });
     /** The last few heads by number, for the context of a fork at any of them. */
     const recentHeads = new Map<bigint, Head>();
     source.onHead((head) => {
@@ -350,7 +316,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       void stateCache?.advance(head.number);
       forks.advance(head.number);
       void warmPausePath();
-      void rescreen(head);
+      void rescreener.onHead(head);
       responder.onHead(head);
       learner?.onHead(head.number);
     });
@@ -474,12 +440,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // A dangerous-looking transaction that reverts may only need the block that was mined as it
       // arrived (our head lags the node's by a notification): it is screened again at the next head.
       const rank = ranks.get(tx) ?? 0;
-      if (!sim.success && !naive && rank >= FAST_LANE_MIN_RANK && !rescreened.has(tx.hash)) {
-        rescreened.add(tx.hash);
-        if (rescreened.size > 10_000) rescreened.delete(rescreened.values().next().value as Hex);
-        if (atNextHead.size < MAX_RESCREENS_PER_HEAD)
-          atNextHead.set(tx.hash, { tx, rank, head: context.number });
-      }
+      if (!sim.success && !naive && rank >= FAST_LANE_MIN_RANK) rescreener.reverted(tx, rank, context.number);
       metrics.recordScreening({
         simulationSuccess: sim.success,
         simulationMs: sim.durationMs,
@@ -710,6 +671,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       onResponse: (fn) => responseListeners.push(fn),
       stats: () => ({
         ...counters,
+        rescreened: rescreener.count(),
         source: source.stats(),
         forks: forks.health(),
         ...(stateCache ? { stateCache: stateCache.stats() } : {}),
