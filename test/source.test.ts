@@ -156,7 +156,16 @@ describe("mempool source", () => {
   }
 
   const send = (raw: Hex) => rpc.call<Hex>("eth_sendRawTransaction", [raw]);
-  const nextWithin = (s: MempoolSource, ms: number) => s.next(AbortSignal.timeout(ms));
+  /** next(), given up after `ms`; its timer is cleared at once (a later test counts timers). */
+  const nextWithin = async (s: MempoolSource, ms: number) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ms);
+    try {
+      return await s.next(controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const SINK = anvilAccount(0).address;
 
   it("emits full pending transactions with their fields and seenAt, and heads after a block", async () => {
