@@ -407,8 +407,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         ]);
       }
       // A transaction the prefilter ranks as dangerous whose call tree moves tokens out of a
-      // protected contract may well end in a pause: its proof (and the raw bytes for the record)
-      // start now, alongside the enrichment and scoring, instead of after the decision.
+      // protected contract may well end in a pause: its proof starts now, alongside the
+      // enrichment and scoring, instead of after the decision.
       let speculation: Speculation | undefined;
       const speculate = (root: CallFrame) => {
         if (naive || shadow || tx.to === null || (ranks.get(tx) ?? 0) < FAST_LANE_MIN_RANK) return;
@@ -422,7 +422,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         };
         const proof = responder.prove(request, fork.rpc);
         proof.catch(() => {}); // awaited (or dropped) below; never an unhandled rejection
-        speculation = { targets, proof, raw: rawOf(tx) };
+        speculation = { targets, proof };
         counters.speculativeProofs++;
       };
       const sim = await simulateTx(fork, tx, context, {
@@ -492,7 +492,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // the proof: it is written alongside, and the responder waits for it before sending.
       const opened = (async () => {
         // The raw bytes make the record self-contained (replayable with `vigil simulate`).
-        const raw = await (speculated?.raw ?? rawOf(tx));
+        const raw = await rawOf(tx);
         await record.append({
           kind: "opened",
           incidentId,
@@ -697,7 +697,7 @@ function accountsUsed(root: CallFrame): Set<Address> {
 }
 
 /** Work started on a call tree before its decision: see `speculate` in `screen`. */
-type Speculation = { targets: Address[]; proof: Promise<Proof>; raw: Promise<Hex | null> };
+type Speculation = { targets: Address[]; proof: Promise<Proof> };
 
 function sameSet(a: readonly Address[], b: readonly Address[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
