@@ -198,6 +198,36 @@ describe("local relay and builder", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("puts back a pending transaction the node lost, so its sender does not stall", async () => {
+    // Anvil forgets a transaction when the pool is reshuffled around it (see the builder's note).
+    // Here the loss is made on purpose: both of a sender's transactions are dropped and only the
+    // first comes back. The second was heard on the pending feed, so the builder sends it again.
+    const sender = anvilAccount(9);
+    const nonce = await devnet.publicClient.getTransactionCount({ address: sender.address });
+    const first = await signTx(devnet, sender, { to: anvilAccount(0).address, tipGwei: 2, nonce });
+    const second = await signTx(devnet, sender, {
+      to: anvilAccount(0).address,
+      tipGwei: 2,
+      nonce: nonce + 1,
+    });
+    for (const raw of [first, second])
+      await devnet.publicClient.sendRawTransaction({ serializedTransaction: raw });
+    for (const raw of [first, second]) await devnet.testClient.dropTransaction({ hash: keccak256(raw) });
+    await devnet.publicClient.sendRawTransaction({ serializedTransaction: first });
+
+    let recovered = 0;
+    for (let i = 0; i < 10; i++) {
+      const built = await relay.buildBlock();
+      recovered += built.recoveredPublic;
+      if ((await devnet.publicClient.getTransactionCount({ address: sender.address })) === nonce + 2) break;
+      await new Promise((r) => setTimeout(r, 100)); // the feed may not have delivered it yet
+    }
+    expect(await devnet.publicClient.getTransactionCount({ address: sender.address })).toBe(nonce + 2);
+    expect(recovered).toBe(1);
+    const receipt = await devnet.publicClient.getTransactionReceipt({ hash: keccak256(second) });
+    expect(receipt.status).toBe("success");
+  });
+
   it("answers malformed bundles with a JSON-RPC error naming the field", async () => {
     const res = await flashbots.sendRawBundle(["0x1234"], (await head()) + 1);
     expect("error" in res && res.error.message).toMatch(/txs\[0\] is not a valid signed transaction/);

@@ -4,6 +4,9 @@ import { type AnvilInstance, startAnvil } from "../../internal/anvil.ts";
 import { describeError, InputError, RpcError } from "../../internal/errors.ts";
 import type { Logger } from "../../internal/logger.ts";
 import { createRpc } from "../../internal/rpc.ts";
+import { parsePendingTx } from "../../source/parse.ts";
+import { rebuildRawTransaction } from "../../source/raw.ts";
+import type { PendingTx } from "../../source/types.ts";
 import {
   type Bundle,
   type BundleStore,
@@ -23,6 +26,13 @@ import {
  * the pool (`anvil_dropTransaction`), send the chosen bundle transactions, send the public ones
  * back in their original order, `evm_mine`. Trials run on the fork so that the chain never sees a
  * block that is later undone.
+ *
+ * Anvil forgets a transaction when an earlier nonce of its sender is dropped while it waits in the
+ * pool. One that arrives between reading the pool and dropping from it is lost that way, and every
+ * later transaction of its sender then waits behind the gap for ever (at 200 tx/s every sender of
+ * the benchmark's load had stalled within a minute). The builder hears every transaction on the
+ * node's pending feed, so after each block it asks the node for those that should have been mined
+ * and sends back, from their rebuilt signed bytes, any the node no longer knows.
  */
 
 type RpcBlock = { number: Hex; hash: Hex; timestamp: Hex; baseFeePerGas?: Hex; transactions: Hex[] };
@@ -57,6 +67,8 @@ export type BuiltBlock = {
   /** Eligible bundles left out, with the reason. */
   rejected: { bundleHash: Hex; reason: string }[];
   publicTxs: number;
+  /** Public transactions the node had lost, sent back for the next block. */
+  recoveredPublic: number;
   /** Public transactions that could not be put back (e.g. nonce taken by a bundle). */
   droppedPublic: { hash: Hex; reason: string }[];
   buildMs: number;
@@ -117,6 +129,9 @@ export type CallBundleResult = {
   totalGasUsed: number;
 };
 
+/** At most this many unmined transactions are checked against the node after one block. */
+const RECOVERY_CHECKS_PER_BLOCK = 2_000;
+
 /** Serialises async work: trials and block building share one fork and one chain. */
 function createMutex() {
   let tail: Promise<unknown> = Promise.resolve();
@@ -132,14 +147,19 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
   const chain = createRpc(options.rpcUrl);
   const now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const exclusive = createMutex();
-  const arrival = new Map<Hex, number>();
+  /**
+   * Transactions heard on the pending feed and not yet seen mined, in arrival order: `tx` holds
+   * what rebuilds a lost one's bytes; `present` marks one the node was found to hold since the
+   * last drop (it is not asked about again until the next drop).
+   */
+  const heard = new Map<Hex, { seq: number; tx: PendingTx | undefined; present: boolean }>();
   let arrivalSeq = 0;
 
   await chain.call("anvil_setCoinbase", [coinbase]);
   const fork: AnvilInstance = await startAnvil({ forkUrl: options.rpcUrl, noMining: true, order: "fifo" });
   const sim = createRpc(fork.rpcUrl);
-  const socket = await watchArrivals(options.wsUrl, (hash) => {
-    if (!arrival.has(hash)) arrival.set(hash, arrivalSeq++);
+  const socket = await watchArrivals(options.wsUrl, (hash, tx) => {
+    if (!heard.has(hash)) heard.set(hash, { seq: arrivalSeq++, tx, present: false });
   });
 
   async function resetFork(block: bigint): Promise<void> {
@@ -202,6 +222,8 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
     // A transaction Anvil would not drop shows up again in the next round: take each once. (Taking
     // it every round and re-sending it, "already imported", cost 9.9 s for one block at 200 tx/s.)
     const takenHashes = new Set<Hex>();
+    // Dropping can lose a transaction the node held before: ask about every one again afterwards.
+    for (const h of heard.values()) h.present = false;
     for (let round = 0; round < 5; round++) {
       const content = await chain.call<TxPoolContent>("txpool_content");
       const hashes: Hex[] = [];
@@ -224,10 +246,54 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
     // Arrival order as seen on the node's pending feed; per sender, nonce order always holds.
     const meta = taken.map((t) => {
       const parsed = parseTransaction(t.raw as TransactionSerialized);
-      return { ...t, seq: arrival.get(t.hash) ?? Number.MAX_SAFE_INTEGER, nonce: parsed.nonce ?? 0 };
+      return { ...t, seq: heard.get(t.hash)?.seq ?? Number.MAX_SAFE_INTEGER, nonce: parsed.nonce ?? 0 };
     });
     meta.sort((a, b) => a.seq - b.seq || a.nonce - b.nonce);
     return meta.map(({ hash, raw }) => ({ hash, raw }));
+  }
+
+  /**
+   * Sends back the transactions heard before the block was mined (`heardBefore`) that it did not
+   * include and that the node no longer knows: see the note at the top. Returns how many.
+   */
+  async function recoverLost(heardBefore: number): Promise<number> {
+    const candidates: [Hex, { seq: number; tx: PendingTx | undefined; present: boolean }][] = [];
+    for (const entry of heard) {
+      if (entry[1].seq >= heardBefore || candidates.length >= RECOVERY_CHECKS_PER_BLOCK) break;
+      if (!entry[1].present) candidates.push(entry);
+    }
+    if (candidates.length === 0) return 0;
+    const found = await chain.batch<{ blockNumber: Hex | null } | null>(
+      candidates.map(([hash]) => ({ method: "eth_getTransactionByHash", params: [hash] })),
+    );
+    let recovered = 0;
+    for (const [i, [hash, h]] of candidates.entries()) {
+      const f = found[i];
+      if (f === undefined || f instanceof RpcError) continue; // asked again after the next block
+      if (f !== null) {
+        if (f.blockNumber)
+          heard.delete(hash); // mined before we heard it
+        else h.present = true;
+        continue;
+      }
+      const raw = h.tx && rebuildRawTransaction(h.tx);
+      if (!raw) {
+        heard.delete(hash);
+        logger.warn({ tx_hash: hash }, "Lost a public transaction whose bytes could not be rebuilt");
+        continue;
+      }
+      try {
+        await chain.call("eth_sendRawTransaction", [raw]);
+        h.present = true;
+        recovered++;
+      } catch (error) {
+        // Replaced by its sender, or its nonce taken meanwhile: nothing to put back.
+        heard.delete(hash);
+        logger.info({ tx_hash: hash, reason: describeError(error) }, "Did not put back a lost transaction");
+      }
+    }
+    if (recovered > 0) logger.info({ count: recovered }, "Put back public transactions the node had lost");
+    return recovered;
   }
 
   async function buildBlock(): Promise<BuiltBlock> {
@@ -293,10 +359,12 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
       } else {
         await chain.call("evm_setNextBlockTimestamp", [timestamp]);
       }
+      const heardBeforeMining = arrivalSeq;
       await chain.call("evm_mine");
       const block = await chain.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
       if (included.length === 0) publicTxs = block.transactions.length;
-      for (const h of block.transactions) arrival.delete(h);
+      for (const h of block.transactions) heard.delete(h);
+      const recoveredPublic = await recoverLost(heardBeforeMining);
       store.prune(target);
       const built: BuiltBlock = {
         number: BigInt(block.number),
@@ -305,6 +373,7 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
         included: included.map((b) => b.bundleHash),
         rejected,
         publicTxs,
+        recoveredPublic,
         droppedPublic,
         buildMs: Math.round(performance.now() - started),
       };
@@ -314,6 +383,7 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
           bundles_included: built.included.length,
           bundles_rejected: rejected.length,
           public_txs: publicTxs,
+          recovered_public: recoveredPublic,
           dropped_public: droppedPublic.length,
           build_ms: built.buildMs,
         },
@@ -439,8 +509,14 @@ function valueTo(frame: CallFrame, to: Address): bigint {
   return sum;
 }
 
-/** Subscribes to the node's pending-transaction hashes to learn arrival order. */
-async function watchArrivals(wsUrl: string, onHash: (hash: Hex) => void): Promise<WebSocket> {
+/**
+ * Subscribes to the node's pending transactions (full objects) to learn arrival order and keep
+ * what rebuilds each one's signed bytes. A node that sends only hashes gives the order alone.
+ */
+async function watchArrivals(
+  wsUrl: string,
+  onTx: (hash: Hex, tx: PendingTx | undefined) => void,
+): Promise<WebSocket> {
   const socket = new WebSocket(wsUrl);
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
@@ -448,12 +524,22 @@ async function watchArrivals(wsUrl: string, onHash: (hash: Hex) => void): Promis
   });
   socket.on("message", (data) => {
     const msg = JSON.parse(String(data)) as { method?: string; params?: { result?: unknown } };
-    if (msg.method === "eth_subscription" && typeof msg.params?.result === "string")
-      onHash(msg.params.result as Hex);
+    if (msg.method !== "eth_subscription") return;
+    const result = msg.params?.result;
+    if (typeof result === "string") onTx(result as Hex, undefined);
+    else {
+      const tx = parsePendingTx(result, Date.now());
+      if (tx.ok) onTx(tx.value.hash, tx.value);
+    }
   });
   socket.on("error", () => undefined);
   socket.send(
-    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newPendingTransactions"] }),
+    JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "eth_subscribe",
+      params: ["newPendingTransactions", true],
+    }),
   );
   return socket;
 }
