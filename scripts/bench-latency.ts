@@ -5,6 +5,7 @@
 // drops, CPU and peak RSS; plus the naive baseline and, optionally, a 30 ms upstream round trip.
 //
 //   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--no-naive] [--json]
+// --daemon-log prefix keeps each run's daemon log (JSON lines) in prefix.<mode>-<rate>-<rtt>.log.
 // VIGIL_BENCH_DEVNET_LOG=file keeps the devnet's info log (each block's build time) in `file`.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -54,6 +55,7 @@ type Args = {
   senders: number;
   naiveRate: number;
   out: string;
+  daemonLog: string | undefined;
 };
 function parseArgs(argv: string[]): Args {
   const get = (flag: string) => {
@@ -73,6 +75,7 @@ function parseArgs(argv: string[]): Args {
     senders: Number(get("--senders") ?? 48),
     naiveRate: Number(get("--naive-rate") ?? 50),
     out: get("--out") ?? "bench/results",
+    daemonLog: get("--daemon-log"),
   };
 }
 const args = parseArgs(process.argv.slice(2));
@@ -250,6 +253,13 @@ type RunResult = {
   upstreamRttMs: number;
   durationSec: number;
   sent: number;
+  /** Load transactions the devnet refused (each leaves its sender's later nonces stuck). */
+  sendErrors: number;
+  sendErrorSamples?: string[];
+  /** Load transactions re-sent because the devnet had lost them (their senders were stuck). */
+  rebroadcast: number;
+  /** The devnet's pool when the load stopped; `queued` are stuck behind a nonce gap. */
+  devnetPoolAtEnd: { pending: number; queued: number } | undefined;
   screened: number;
   skippedByPrefilter: number;
   dropped: number;
@@ -391,6 +401,7 @@ async function run(
     config: configInput,
     sentinelKey: devnetPrivateKey("sentinel"),
     naive: opts.mode === "naive",
+    ...(args.daemonLog ? { logFile: `${args.daemonLog}.${opts.mode}-${opts.rate}-${opts.rttMs}.log` } : {}),
   });
   const decisions = new Map<Hex, Screened>();
   const resolved = new Map<Hex, { outcome: string }>();
@@ -492,6 +503,8 @@ async function run(
   const genResult = JSON.parse(genOut) as {
     sent: { hash: Hex; at: number; kind: string }[];
     errors: number;
+    errorSamples: string[];
+    rebroadcast: number;
     wallSec: number;
   };
   await injector;
@@ -500,6 +513,8 @@ async function run(
     await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 500));
   const wall = (now() - t0) / 1000;
+  // A growing "queued" count means senders stalled behind a nonce gap: load the chain never mines.
+  const pool = await rpc.call<{ pending: Hex; queued: Hex }>("txpool_status").catch(() => undefined);
   const anvilCpu = anvilCpuSince(anvil0);
   const { stats } = await guardian.stats();
   // The daemon's own process: its CPU over the run, its peak resident memory, its event loop.
@@ -523,6 +538,10 @@ async function run(
     upstreamRttMs: opts.rttMs,
     durationSec: Math.round(genResult.wallSec * 10) / 10,
     sent: genResult.sent.length,
+    sendErrors: genResult.errors,
+    rebroadcast: genResult.rebroadcast,
+    ...(genResult.errorSamples.length > 0 ? { sendErrorSamples: genResult.errorSamples } : {}),
+    devnetPoolAtEnd: pool ? { pending: Number(pool.pending), queued: Number(pool.queued) } : undefined,
     screened: screenedLoad.length,
     skippedByPrefilter: stats.skipped,
     dropped: stats.source.evicted + neverScreened,

@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Hex } from "viem";
 import { type Decided, type RunningGuardian, startGuardian } from "../../src/guardian.ts";
 import { parseConfig } from "../../src/internal/config.ts";
-import { silentLogger } from "../../src/internal/logger.ts";
+import { createLogger, silentLogger } from "../../src/internal/logger.ts";
 
 /** Only what the figures need: a Decided holds the whole evidence and the transaction. */
 export type Screened = {
@@ -35,7 +35,7 @@ export type DaemonUsage = {
 };
 
 export type HostRequest =
-  | { type: "start"; config: unknown; sentinelKey: Hex; naive: boolean }
+  | { type: "start"; config: unknown; sentinelKey: Hex; naive: boolean; logFile?: string }
   | { type: "stats" }
   | { type: "stop" };
 
@@ -90,7 +90,7 @@ async function start(request: Extract<HostRequest, { type: "start" }>) {
   guardian = await startGuardian({
     config: parseConfig(request.config),
     sentinelKey: request.sentinelKey,
-    logger: silentLogger(),
+    logger: request.logFile ? createLogger({ level: "info", file: request.logFile }) : silentLogger(),
     ...(request.naive ? { tuning: { naive: true } } : {}),
   });
   guardian.onDecision((x) => {

@@ -19,7 +19,13 @@ type HostMessage =
   | { type: "stopped"; usage: DaemonUsage }
   | { type: "error"; message: string };
 
-export async function startDaemonProcess(options: { config: unknown; sentinelKey: Hex; naive: boolean }) {
+export async function startDaemonProcess(options: {
+  config: unknown;
+  sentinelKey: Hex;
+  naive: boolean;
+  /** The daemon's own logs (JSON lines, info and above) go here; none are kept without it. */
+  logFile?: string;
+}) {
   const host = path.join(path.dirname(fileURLToPath(import.meta.url)), "daemon-host.ts");
   const child = fork(host, [], {
     execArgv: ["--import", "tsx"],
@@ -49,7 +55,13 @@ export async function startDaemonProcess(options: { config: unknown; sentinelKey
   });
   const request = (r: HostRequest) => child.send(r);
   const ready = next("ready");
-  request({ type: "start", config: options.config, sentinelKey: options.sentinelKey, naive: options.naive });
+  request({
+    type: "start",
+    config: options.config,
+    sentinelKey: options.sentinelKey,
+    naive: options.naive,
+    ...(options.logFile ? { logFile: options.logFile } : {}),
+  });
   await Promise.race([
     ready,
     new Promise((_, reject) =>

@@ -67,6 +67,8 @@ const nonces = await Promise.all(
 const w = input.world;
 const total = Math.round(input.rate * input.durationSec);
 const signed: { raw: Hex; hash: Hex; kind: Kind }[] = [];
+/** Each sender's signed transactions by nonce, for re-sending one the node lost. */
+const bySender = accounts.map(() => new Map<number, { raw: Hex; hash: Hex }>());
 for (let i = 0; i < total; i++) {
   const s = i % accounts.length;
   const account = accounts[s];
@@ -140,12 +142,47 @@ for (let i = 0; i < total; i++) {
     maxPriorityFeePerGas: parseGwei((1 + rand() * 2).toFixed(3)),
   });
   signed.push({ raw, hash: keccak256(raw), kind: k });
+  bySender[s]?.set(nonce, { raw, hash: keccak256(raw) });
 }
 process.stderr.write(`loadgen: signed ${signed.length} transactions; sending at ${input.rate}/s\n`);
 
 const now = () => performance.timeOrigin + performance.now();
 const sent: { hash: Hex; at: number; kind: Kind }[] = [];
 let errors = 0;
+const errorSamples: string[] = [];
+
+/**
+ * What a wallet does when its transaction sits unmined: send it again. A devnet block that puts
+ * bundles first reshuffles the pool, and a transaction that arrived mid-shuffle can be lost with
+ * no notification left to recover it from (the builder puts back those it heard); without this,
+ * its sender's later transactions wait behind the gap for the rest of the run. Every 2 s, a
+ * sender whose mined nonce has not moved while it has sent more is re-sent its next transaction.
+ */
+let rebroadcast = 0;
+const minedNonce: number[] = accounts.map(() => -1);
+const sentUpTo: number[] = [...nonces];
+async function rebroadcastStuck(): Promise<void> {
+  const counts = await rpc.batch<Hex>(
+    accounts.map((a) => ({ method: "eth_getTransactionCount", params: [a.address, "latest"] })),
+  );
+  await Promise.all(
+    counts.map(async (c, s) => {
+      if (typeof c !== "string") return;
+      const mined = Number(BigInt(c));
+      const stuck = mined === minedNonce[s] && mined < (sentUpTo[s] ?? 0);
+      minedNonce[s] = mined;
+      const tx = stuck ? bySender[s]?.get(mined) : undefined;
+      if (!tx) return;
+      try {
+        await rpc.call("eth_sendRawTransaction", [tx.raw]);
+        rebroadcast++;
+      } catch {
+        // Still in the pool after all ("already known"): it waits for a block, not for us.
+      }
+    }),
+  );
+}
+const rebroadcaster = setInterval(() => void rebroadcastStuck().catch(() => undefined), 2_000);
 let inflight = 0;
 const start = now();
 let next = 0;
@@ -155,13 +192,19 @@ await new Promise<void>((resolve) => {
     while (next < due && inflight < 256) {
       const tx = signed[next++];
       if (!tx) break;
+      const s = (next - 1) % accounts.length;
+      sentUpTo[s] = (sentUpTo[s] ?? 0) + 1;
       inflight++;
       const at = now();
       rpc
         .call("eth_sendRawTransaction", [tx.raw])
         .then(() => sent.push({ hash: tx.hash, at, kind: tx.kind }))
-        .catch(() => {
+        .catch((error: unknown) => {
           errors++;
+          if (errorSamples.length < 5)
+            errorSamples.push(
+              `${tx.kind}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+            );
         })
         .finally(() => {
           inflight--;
@@ -173,4 +216,5 @@ await new Promise<void>((resolve) => {
   tick();
 });
 const wallSec = (now() - start) / 1000;
-process.stdout.write(`${JSON.stringify({ sent, errors, wallSec })}\n`);
+clearInterval(rebroadcaster);
+process.stdout.write(`${JSON.stringify({ sent, errors, errorSamples, rebroadcast, wallSec })}\n`);
