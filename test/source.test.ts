@@ -402,6 +402,57 @@ describe("mempool source", () => {
     await proxy.kill();
   });
 
+  it("keeps a socket whose pongs are late while its notifications keep coming", async () => {
+    // A busy node answers a ping only after the notifications queued before it: it is not dead.
+    // This fake node never answers pings at all, and sends a head every 20 ms until told to stop.
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: false });
+    await new Promise<void>((r) => wss.once("listening", () => r()));
+    const address = wss.address();
+    if (address === null || typeof address === "string") throw new Error("unexpected address");
+    let streaming = true;
+    let block = 1;
+    wss.on("connection", (ws) => {
+      ws.on("message", (data) => {
+        const req = JSON.parse(String(data)) as { id: number; params: unknown[] };
+        const sub = req.params[0] === "newHeads" ? "0xheads" : "0xtxs";
+        ws.send(JSON.stringify({ jsonrpc: "2.0", id: req.id, result: sub }));
+        if (sub !== "0xheads") return;
+        const timer = setInterval(() => {
+          if (!streaming || ws.readyState !== ws.OPEN) return;
+          const hash = `0x${(block++).toString(16).padStart(64, "0")}`;
+          ws.send(
+            JSON.stringify({
+              jsonrpc: "2.0",
+              method: "eth_subscription",
+              params: {
+                subscription: "0xheads",
+                result: { number: `0x${block.toString(16)}`, hash, timestamp: "0x1" },
+              },
+            }),
+          );
+        }, 20);
+        ws.once("close", () => clearInterval(timer));
+      });
+    });
+    const closedHttp = await freePort();
+    const { source: s, log } = await source({
+      wsUrl: `ws://127.0.0.1:${address.port}`,
+      httpUrl: `http://127.0.0.1:${closedHttp}`,
+      keepAlive: { intervalMs: 50, timeoutMs: 150 },
+    });
+    await s.start();
+    await new Promise((r) => setTimeout(r, 600)); // a dozen pings, none answered
+    expect(s.stats().reconnects).toBe(0);
+    expect(log.messages()).not.toContain("Lost WebSocket connection");
+    streaming = false; // now silent as well: gone
+    await waitFor("the loss", () => log.messages().includes("Lost WebSocket connection"), 3000);
+    expect(log.lines.find((l) => l.msg === "Lost WebSocket connection")?.reason).toMatch(
+      /no pong or message/,
+    );
+    await s.stop();
+    await new Promise<void>((r) => wss.close(() => r()));
+  });
+
   it("rejects start() with a typed error and a hint when the node cannot be reached", async () => {
     const port = await freePort();
     const { source: s } = await source({ wsUrl: `ws://127.0.0.1:${port}` });

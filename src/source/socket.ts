@@ -14,8 +14,10 @@ export type RpcSocketOptions = {
   /** Give up on one request after this long; the socket is closed too, since it is suspect. */
   requestTimeoutMs: number;
   /**
-   * A WebSocket ping every `intervalMs`; no pong within `timeoutMs` means the peer is gone (a
-   * half-open TCP connection otherwise looks healthy for minutes while nothing arrives).
+   * A WebSocket ping every `intervalMs`; nothing received within `timeoutMs`, pong or message,
+   * means the peer is gone (a half-open TCP connection otherwise looks healthy for minutes while
+   * nothing arrives). A busy node queues its pong behind the notifications it is still sending:
+   * those prove it alive.
    */
   keepAlive: { intervalMs: number; timeoutMs: number };
   /** A message that is neither a response we wait for nor a notification of ours. */
@@ -63,14 +65,17 @@ export async function openRpcSocket(options: RpcSocketOptions): Promise<RpcSocke
     ws.ping();
     pongTimer = setTimeout(() => {
       pongTimer = undefined;
-      terminate(`no pong within ${options.keepAlive.timeoutMs} ms`);
+      terminate(`no pong or message within ${options.keepAlive.timeoutMs} ms`);
     }, options.keepAlive.timeoutMs);
   }, options.keepAlive.intervalMs);
 
-  ws.on("pong", () => {
-    if (pongTimer !== undefined) clearTimeout(pongTimer);
+  /** Anything from the peer answers the ping in flight. */
+  const alive = () => {
+    if (pongTimer === undefined) return;
+    clearTimeout(pongTimer);
     pongTimer = undefined;
-  });
+  };
+  ws.on("pong", alive);
 
   /** Ends this socket's life exactly once: timers, waiting requests, owner notice. */
   function end(reason: string): void {
@@ -98,6 +103,7 @@ export async function openRpcSocket(options: RpcSocketOptions): Promise<RpcSocke
   ws.on("close", (code, why) => end(`closed with code ${code}${why.length ? ` (${why.toString()})` : ""}`));
   ws.on("error", (error) => terminate(`socket error: ${error.message}`));
   ws.on("message", (data, isBinary) => {
+    alive();
     if (isBinary) {
       options.onMalformed("binary message");
       return;
