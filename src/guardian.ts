@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import { fileURLToPath } from "node:url";
 import { type Address, getAddress, type Hex, keccak256, type LocalAccount, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { extractFeatures } from "./features/extract.ts";
@@ -14,6 +13,7 @@ import {
   createRegistry,
   startMetricsServer,
 } from "./internal/metrics.ts";
+import { shippedFile } from "./internal/paths.ts";
 import { createRpc, type Rpc } from "./internal/rpc.ts";
 import { createAlerter } from "./record/alerts.ts";
 import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
@@ -138,7 +138,7 @@ export type RunningGuardian = {
 };
 
 /** The model shipped with Vigil (`npm run train` writes it). */
-export const SHIPPED_MODEL = fileURLToPath(new URL("../models/vigil-model.json", import.meta.url));
+export const SHIPPED_MODEL = shippedFile("models/vigil-model.json");
 
 /**
  * The model the config asks for: a path (must load, or the daemon refuses to start), "none"

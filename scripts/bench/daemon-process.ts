@@ -1,5 +1,7 @@
 // The parent side of daemon-host.ts: starts the daemon in its own process and speaks to it.
-import { fork } from "node:child_process";
+// The host is bundled to plain JavaScript first, as `vigil run` ships (scripts/build.mjs): the
+// figures are then those of the built daemon, without tsx's loader thread and compiler.
+import { fork, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Hex } from "viem";
@@ -26,9 +28,21 @@ export async function startDaemonProcess(options: {
   /** The daemon's own logs (JSON lines, info and above) go here; none are kept without it. */
   logFile?: string;
 }) {
-  const host = path.join(path.dirname(fileURLToPath(import.meta.url)), "daemon-host.ts");
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const root = path.resolve(here, "../..");
+  const host = path.join(root, "dist/bench/daemon-host.mjs");
+  const built = spawnSync(
+    process.execPath,
+    [path.join(root, "scripts/build.mjs"), path.join(here, "daemon-host.ts"), host],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  if (built.status !== 0) throw new Error("could not build the daemon host (scripts/build.mjs)");
   const child = fork(host, [], {
-    execArgv: ["--import", "tsx"],
+    // VIGIL_BENCH_DAEMON_NODE_ARGS: extra Node flags for the daemon (e.g. a heap limit to try).
+    execArgv: [
+      "--enable-source-maps",
+      ...(process.env.VIGIL_BENCH_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    ],
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

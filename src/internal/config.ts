@@ -15,6 +15,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 import { type Address, getAddress } from "viem";
 import { describeJsonError } from "./config/json-errors.ts";
 import { VigilError, type VigilErrorOptions } from "./errors.ts";
+import { shippedFile } from "./paths.ts";
 import { redactUrl } from "./redact.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ export function canonicalJson(value: unknown): string {
 // Schema
 // ---------------------------------------------------------------------------------------------
 
-const SCHEMA_URL = new URL("../../schema/vigil.config.schema.json", import.meta.url);
+const SCHEMA_PATH = shippedFile("schema/vigil.config.schema.json");
 const SCHEMA_HINT = "schema/vigil.config.schema.json describes every field";
 
 type SchemaNode = {
@@ -257,7 +258,7 @@ let compiled: { schema: SchemaNode; main: ValidateFunction; sentinelFields: Vali
 
 function compile(): NonNullable<typeof compiled> {
   if (compiled) return compiled;
-  const schema = JSON.parse(readFileSync(SCHEMA_URL, "utf8")) as SchemaNode & { $id: string };
+  const schema = JSON.parse(readFileSync(SCHEMA_PATH, "utf8")) as SchemaNode & { $id: string };
   const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true, verbose: true });
   const main = ajv.compile(schema);
   const sentinelFields = ajv.getSchema(`${schema.$id}#/$defs/sentinelFields`);
