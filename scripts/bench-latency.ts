@@ -273,7 +273,13 @@ type RunResult = {
   simulated: ReturnType<typeof percentiles>;
   /** Time inside simulateTx only (the rest of seen->simulated is waiting in the queue). */
   simulationOnly: ReturnType<typeof percentiles>;
-  attack: ReturnType<typeof percentiles> & { injected: number; detected: number; prevented: number };
+  attack: ReturnType<typeof percentiles> & {
+    injected: number;
+    detected: number;
+    prevented: number;
+    /** Attacks whose transaction succeeded on chain: the ones that got through. */
+    succeededOnChain: number;
+  };
   /** The daemon's source: reconnects and catch-ups explain bursts of work and memory. */
   source: {
     seen: number;
@@ -283,6 +289,7 @@ type RunResult = {
     requeued: number;
     reconcilesSkipped: number;
     rescreened: number;
+    rescreenedFresh: number;
   };
   /** Why attack injection stopped early, if it did (the devnet too busy to answer). */
   attackInjectionError?: string;
@@ -305,12 +312,25 @@ type RunResult = {
     score: number;
     simulation: string;
     outcome: string;
+    /** The attack transaction's fate: "succeeded", "reverted" or "not mined". */
+    onChain: string;
     seenToBundleMs: number | undefined;
     /** Every milestone, ms since seen. */
     timings: Decided["timings"];
   }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** The fork pool at heads: how long forks are away resetting, and where that time goes. */
+  forks: {
+    resets: number;
+    servedBehind: number;
+    primed: number;
+    avgResetMs: number;
+    avgPrimeWaitMs: number;
+    avgLoadMs: number;
+    headReadyAvgMs: number;
+    headReadyMaxMs: number;
+  };
   /** Peak resident memory of the daemon's process (the benchmark runs it in a process of its own). */
   rssMaxMb: number;
   heapUsedAtEndMb: number;
@@ -532,6 +552,20 @@ async function run(
   const attackDecisions = attacks
     .map((a) => decisions.get(a.hash))
     .filter((x): x is Screened => x !== undefined);
+  // What each attack did on chain: an attack the daemon let through that reverted anyway (the
+  // market still paused from the previous one, say) is not a miss; one that succeeded is.
+  const receipts = await rpc.batch<{ status: Hex } | null>(
+    attacks.map((a) => ({ method: "eth_getTransactionReceipt", params: [a.hash] })),
+  );
+  const onChain = new Map(
+    attacks.map((a, i) => {
+      const r = receipts[i];
+      return [
+        a.hash,
+        r && !(r instanceof Error) ? (r.status === "0x1" ? "succeeded" : "reverted") : "not mined",
+      ];
+    }),
+  );
   return {
     rate: opts.rate,
     mode: opts.mode,
@@ -571,6 +605,7 @@ async function run(
       score: Math.round(x.verdict.score * 1000) / 1000,
       simulation: x.simulation.success ? "ok" : (x.simulation.error ?? "reverted"),
       outcome: resolved.get(x.hash)?.outcome ?? "unresolved",
+      onChain: onChain.get(x.hash) ?? "not mined",
       seenToBundleMs: x.timings.bundleSentMs,
       timings: x.timings,
     })),
@@ -587,6 +622,7 @@ async function run(
       injected: attacks.length,
       detected: attackDecisions.filter((x) => x.verdict.decision === "pause").length,
       prevented: attacks.filter((a) => resolved.get(a.hash)?.outcome === "paused").length,
+      succeededOnChain: attacks.filter((a) => onChain.get(a.hash) === "succeeded").length,
     },
     ...(injectorError ? { attackInjectionError: injectorError } : {}),
     source: {
@@ -597,12 +633,23 @@ async function run(
       requeued: stats.source.requeued,
       reconcilesSkipped: stats.source.reconcilesSkipped,
       rescreened: stats.rescreened,
+      rescreenedFresh: stats.rescreenedFresh,
     },
     cpu: {
       daemonCorePct: Math.round(((usage.cpuSeconds - usage0.cpuSeconds) / wall) * 1000) / 10,
       anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,
     },
     eventLoopDelayMs: usage.eventLoopDelayMs,
+    forks: {
+      resets: stats.forks.resets,
+      servedBehind: stats.forks.servedBehind,
+      primed: stats.forks.primed,
+      avgResetMs: avgOf(stats.forks.resetMs, stats.forks.resets),
+      avgPrimeWaitMs: avgOf(stats.forks.primeWaitMs, stats.forks.resets),
+      avgLoadMs: avgOf(stats.forks.loadMs, stats.forks.primed),
+      headReadyAvgMs: avgOf(stats.forks.headReady.totalMs, stats.forks.headReady.heads),
+      headReadyMaxMs: stats.forks.headReady.maxMs,
+    },
     rssMaxMb: usage.peakRssMb,
     heapUsedAtEndMb: usage.heapUsedMb,
     peakMemoryMb: usage.peakMemoryMb,
@@ -624,6 +671,11 @@ async function run(
         }
       : {}),
   };
+}
+
+/** `total / count` to 0.1, 0 when nothing was counted. */
+function avgOf(total: number, count: number): number {
+  return count > 0 ? Math.round((total / count) * 10) / 10 : 0;
 }
 
 async function liftThroughSafe(devnet: Devnet, d: Deployment) {

@@ -129,6 +129,11 @@ export type RunningGuardian = {
     speculativeProofsUsed: number;
     /** Reverted dangerous transactions screened again at the next head (still pending). */
     rescreened: number;
+    /**
+     * Transactions that reverted on a fork serving one head behind (while the others reset),
+     * screened again at once on a fork at the newest head.
+     */
+    rescreenedFresh: number;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
     forks: ReturnType<ForkPool["health"]>;
     stateCache?: StateCacheStats;
@@ -192,6 +197,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     incidents: 0,
     speculativeProofs: 0,
     speculativeProofsUsed: 0,
+    rescreenedFresh: 0,
   };
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -307,6 +313,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
             ...(stateCache ? { keepWarm: (a: Address[]) => stateCache.keepWarm(a) } : {}),
           });
     const rescreener = createRescreener({ upstream, requeue: (tx, rank) => source.requeue(tx, rank) });
+    /** Transactions requeued to be screened on a fork at the newest head (see `screen`). */
+    const screenedFresh = new WeakSet<PendingTx>();
     /** The last few heads by number, for the context of a fork at any of them. */
     const recentHeads = new Map<bigint, Head>();
     source.onHead((head) => {
@@ -375,7 +383,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         return;
       }
       const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
-      const fork = await forks.acquire();
+      // A fork still a head behind (while the others reset) serves the common load. A transaction
+      // the prefilter ranks dangerous waits for the newest head: on the previous state a call to a
+      // contract deployed in the newest block is a silent no-op that looks harmless.
+      const fresh = naive || (ranks.get(tx) ?? 0) >= FAST_LANE_MIN_RANK || screenedFresh.has(tx);
+      const fork = await forks.acquire({ fresh });
       timings.forkMs = now() - tx.seenAt;
       // The context is the block after the fork's own head (a newer head may have come meanwhile).
       const head = recentHeads.get(fork.head) ?? (await currentHead());
@@ -430,6 +442,16 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         gasCap: BigInt(config.simulator.gasLimit),
         onCallTree: speculate,
       });
+      // Reverted on a fork still a head behind (the others were resetting), it may only need the
+      // newest block: an attack sent as soon as the block deploying its contract lands does. It is
+      // screened again at once on a fork at the newest head, and decided there, once.
+      if (!sim.success && !naive && fork.head < forks.newest() && !screenedFresh.has(tx)) {
+        screenedFresh.add(tx);
+        counters.rescreenedFresh++;
+        source.requeue(tx, ranks.get(tx) ?? 0);
+        if (speculation) await speculation.proof.catch(() => {}); // the fork is released next
+        return;
+      }
       timings.simulatedMs = now() - tx.seenAt;
       stateCache?.keepWarm(accountsUsed(sim.root));
       const features = extractFeatures(sim, tx.from, learner?.baseline);
@@ -672,6 +694,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       stats: () => ({
         ...counters,
         rescreened: rescreener.count(),
+        rescreenedFresh: counters.rescreenedFresh,
         source: source.stats(),
         forks: forks.health(),
         ...(stateCache ? { stateCache: stateCache.stats() } : {}),
