@@ -386,8 +386,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // A fork still a head behind (while the others reset) serves the common load. A transaction
       // the prefilter ranks dangerous waits for the newest head: on the previous state a call to a
       // contract deployed in the newest block is a silent no-op that looks harmless.
-      const fresh = naive || (ranks.get(tx) ?? 0) >= FAST_LANE_MIN_RANK || screenedFresh.has(tx);
-      const fork = await forks.acquire({ fresh });
+      const behindOk = !naive && (ranks.get(tx) ?? 0) < FAST_LANE_MIN_RANK && !screenedFresh.has(tx);
+      const fork = await forks.acquire({ behindOk });
       timings.forkMs = now() - tx.seenAt;
       // The context is the block after the fork's own head (a newer head may have come meanwhile).
       const head = recentHeads.get(fork.head) ?? (await currentHead());

@@ -52,13 +52,13 @@ describe("fork pool", () => {
     pool.advance(next);
 
     // One fork resets (held at its load); the other still serves the previous head.
-    const behind = await within(pool.acquire(), 1000);
+    const behind = await within(pool.acquire({ behindOk: true }), 1000);
     expect(behind?.head).toBe(start);
     expect(pool.health()).toMatchObject({ atHead: 0, servedBehind: 1 });
     pool.release(behind as Fork);
 
-    // Only a fork at the newest head will do: that waits for the reset.
-    const fresh = pool.acquire({ fresh: true });
+    // By default only a fork at the newest head will do: that waits for the reset.
+    const fresh = pool.acquire();
     expect(await within(fresh, 150)).toBeUndefined(); // (a held reset gives up waiting at 250 ms)
     openGate();
     expect((await fresh).head).toBe(next);
@@ -76,7 +76,7 @@ describe("fork pool", () => {
     pool.advance(b);
     // One fork is held in its reset; the other is at a - 1, two heads behind b: nothing serves.
     const giveUp = new AbortController();
-    const waiting = pool.acquire({ signal: giveUp.signal });
+    const waiting = pool.acquire({ signal: giveUp.signal, behindOk: true });
     expect(await within(waiting, 150)).toBeUndefined();
     const h = pool.health();
     expect(h.forks - h.idle).toBe(1); // the one resetting

@@ -12,9 +12,9 @@ import { createRpc, type Rpc } from "../internal/rpc.ts";
  * A reset and the load of the known state take 100-250 ms on a busy machine (measured at 200 tx/s
  * on two cores). If every fork reset at once, nothing would be screened for that long after each
  * head. So at most half the forks reset at a time, and the others go on serving at the previous
- * head meanwhile: `acquire` hands out a fork at the newest head if one is free, else one a single
- * head behind, and waits otherwise. `fresh` asks for the newest head only (a transaction that
- * reverted on the previous state, say).
+ * head meanwhile: `acquire` hands out a fork at the newest head, and to a caller that says a fork
+ * one head behind will do (`behindOk`: screening the common load), one of those when no fork at
+ * the newest head is free.
  */
 export type Fork = {
   readonly id: number;
@@ -30,7 +30,7 @@ export type ForkPool = {
    * `perFork` simulations at once (read-only calls); `exclusive` waits until it serves none
    * and keeps others off it (for work that mines on the fork).
    */
-  acquire(options?: { signal?: AbortSignal; exclusive?: boolean; fresh?: boolean }): Promise<Fork>;
+  acquire(options?: { signal?: AbortSignal; exclusive?: boolean; behindOk?: boolean }): Promise<Fork>;
   /** The newest head the pool knows of (a fork's `head` below it means that fork serves behind). */
   newest(): bigint;
   release(fork: Fork): void;
@@ -200,11 +200,11 @@ export async function createForkPool(options: {
 
   return {
     async acquire(acquireOptions = {}) {
-      const { signal, exclusive = false, fresh = false } = acquireOptions;
+      const { signal, exclusive = false, behindOk = false } = acquireOptions;
       for (;;) {
         if (stopped) throw new Error("fork pool stopped");
         signal?.throwIfAborted();
-        const oldest = fresh ? head : head - BEHIND_HEADS;
+        const oldest = behindOk ? head - BEHIND_HEADS : head;
         const usable = (s: Slot) => !s.resetting && !s.exclusive && s.fork.head >= oldest;
         // The newest state first, then the least loaded, so simulations spread over the forks.
         const ready = slots
