@@ -1,8 +1,11 @@
+import http from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { RpcError } from "../src/internal/errors.ts";
 import { redactUrl } from "../src/internal/redact.ts";
 import { backoffDelay } from "../src/source/backoff.ts";
 import { createSeenHashes } from "../src/source/dedup.ts";
-import { flattenTxpoolContent, parseHead, parsePendingTx } from "../src/source/parse.ts";
+import { parseHead, parsePendingTx } from "../src/source/parse.ts";
+import { createHashScanner, readPoolHashes } from "../src/source/pool.ts";
 import { createPriorityQueue } from "../src/source/queue.ts";
 import { defaultPriority } from "../src/source/source.ts";
 import { createThrottledReport } from "../src/source/throttle.ts";
@@ -129,21 +132,82 @@ describe("parseHead", () => {
   });
 });
 
-describe("flattenTxpoolContent", () => {
-  it("lists pending then queued, each sender in numeric nonce order", () => {
-    const tx = (n: string) => ({ n });
-    const r = flattenTxpoolContent({
-      pending: { "0xa": { "10": tx("a10"), "9": tx("a9") }, "0xb": { "0": tx("b0") } },
-      queued: { "0xa": { "12": tx("a12") } },
-    });
-    expect(r).toEqual({ ok: true, value: [tx("a9"), tx("a10"), tx("b0"), tx("a12")] });
+describe("txpool_content hash scanner", () => {
+  const h = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
+  const POOL = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    result: {
+      pending: {
+        "0xa": {
+          "9": { blockHash: null, hash: h(1), nonce: "0x9" },
+          "10": { hash: h(2).toUpperCase().replace("0X", "0x") },
+        },
+      },
+      queued: { "0xb": { "3": { hash: null, note: "not a transaction hash" } } },
+    },
+  }).replace(`"hash":"${h(1)}"`, `"hash" :  "${h(1)}"`); // whitespace JSON allows
+
+  it("finds every hash, lowercased, however the text is split into chunks", () => {
+    for (let cut = 0; cut <= POOL.length; cut++) {
+      const found: string[] = [];
+      const scanner = createHashScanner((x) => found.push(x));
+      scanner.push(POOL.slice(0, cut));
+      scanner.push(POOL.slice(cut));
+      expect(found, `split at ${cut}`).toEqual([h(1), h(2)]);
+    }
+    const found: string[] = [];
+    const scanner = createHashScanner((x) => found.push(x));
+    for (const ch of POOL) scanner.push(ch); // one character at a time
+    expect(found).toEqual([h(1), h(2)]);
   });
 
-  it("accepts an empty pool and rejects a wrong shape", () => {
-    expect(flattenTxpoolContent({ pending: {}, queued: {} })).toEqual({ ok: true, value: [] });
-    expect(flattenTxpoolContent("nope").ok).toBe(false);
-    expect(flattenTxpoolContent({ pending: [] }).ok).toBe(false);
-    expect(flattenTxpoolContent({ pending: { "0xa": 5 } }).ok).toBe(false);
+  it("reads a node's pool as a stream: unknown hashes up to a limit, errors typed", async () => {
+    let answer = "";
+    const server = http.createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      // Sent in small writes, as a large answer arrives.
+      for (let i = 0; i < answer.length; i += 100) res.write(answer.slice(i, i + 100));
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const big = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [String(i), { hash: h(i + 1) }]));
+      answer = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { pending: { "0xa": big }, queued: {} } });
+      const known = new Set([h(1), h(2)]);
+      const read = await readPoolHashes(url, { timeoutMs: 5000, isKnown: (x) => known.has(x), limit: 1500 });
+      expect(read.total).toBe(2000);
+      expect(read.unknown).toHaveLength(1500);
+      expect(read.unknown[0]).toBe(h(3));
+      expect(read.truncated).toBe(true);
+
+      answer = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { pending: {}, queued: {} } });
+      expect(await readPoolHashes(url, { timeoutMs: 5000, isKnown: () => false, limit: 10 })).toEqual({
+        unknown: [],
+        total: 0,
+        truncated: false,
+      });
+
+      answer = JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        error: { code: -32601, message: "Method not found" },
+      });
+      const error = await readPoolHashes(url, { timeoutMs: 5000, isKnown: () => false, limit: 10 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RpcError);
+      expect(error).toMatchObject({ code: -32601 });
+
+      answer = "<html>busy</html>";
+      await expect(readPoolHashes(url, { timeoutMs: 5000, isKnown: () => false, limit: 10 })).rejects.toThrow(
+        /non-JSON/,
+      );
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 

@@ -151,33 +151,3 @@ export function parseHead(raw: unknown, seenAt: number): Parsed<Head> {
     seenAt,
   }));
 }
-
-/**
- * `txpool_content` -> its transaction objects (unparsed), pending before queued, and per sender
- * in nonce order so that the catch-up enqueues them in the order they can be mined.
- * Returns a reason instead when the shape itself is wrong.
- */
-export function flattenTxpoolContent(raw: unknown): Parsed<unknown[]> {
-  if (!isRecord(raw)) return { ok: false, reason: "txpool_content is not an object" };
-  const out: unknown[] = [];
-  for (const section of ["pending", "queued"]) {
-    const bySender = field(raw, section);
-    if (bySender === undefined || bySender === null) continue;
-    if (!isRecord(bySender)) return { ok: false, reason: `txpool_content.${section} is not an object` };
-    for (const byNonce of Object.values(bySender)) {
-      if (!isRecord(byNonce))
-        return { ok: false, reason: `txpool_content.${section} has a bad sender entry` };
-      const nonces = Object.keys(byNonce).sort((a, b) => compareNonceKeys(a, b));
-      for (const n of nonces) out.push(byNonce[n]);
-    }
-  }
-  return { ok: true, value: out };
-}
-
-/** Nonce keys are decimal strings ("10" after "9"); anything else sorts last, stably. */
-function compareNonceKeys(a: string, b: string): number {
-  const x = Number(a);
-  const y = Number(b);
-  if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
-  return Number.isFinite(x) ? -1 : Number.isFinite(y) ? 1 : a.localeCompare(b);
-}

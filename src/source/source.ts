@@ -4,7 +4,8 @@ import { redactUrl } from "../internal/redact.ts";
 import { createRpc } from "../internal/rpc.ts";
 import { backoffDelay } from "./backoff.ts";
 import { createSeenHashes } from "./dedup.ts";
-import { flattenTxpoolContent, parseHead, parsePendingTx } from "./parse.ts";
+import { parseHead, parsePendingTx } from "./parse.ts";
+import { readPoolHashes } from "./pool.ts";
 import { createPriorityQueue } from "./queue.ts";
 import { openRpcSocket, type RpcSocket } from "./socket.ts";
 import { createThrottledReport } from "./throttle.ts";
@@ -130,6 +131,9 @@ const DEFAULTS = {
 
 /** A pool over `reconcileMaxPool` is reconciled with at most this often. */
 const LARGE_POOL_RECONCILE_MS = 10_000;
+
+/** Missed transactions fetched per request in a catch-up. */
+const CATCH_UP_BATCH = 250;
 
 /** JSON-RPC "method not found": the node does not offer `txpool_content`. */
 const METHOD_NOT_FOUND = -32601;
@@ -438,7 +442,21 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       lastLargeReconcile = now();
     }
     const [pool, block] = await Promise.allSettled([
-      txpoolUnsupported ? Promise.resolve(undefined) : http.call("txpool_content"),
+      txpoolUnsupported
+        ? Promise.resolve(undefined)
+        : readPoolHashes(options.httpUrl, {
+            timeoutMs: DEFAULTS.httpTimeoutMs,
+            signal: lifetime.signal,
+            limit: queue.capacity,
+            // What the subscription delivered is only counted (and kept remembered): not fetched.
+            isKnown: (hash) => {
+              if (!seenHashes.has(hash)) return false;
+              counters.seen++;
+              counters.duplicates++;
+              seenHashes.add(hash);
+              return true;
+            },
+          }),
       reason === "reconcile"
         ? Promise.resolve(undefined)
         : http.call("eth_getBlockByNumber", ["latest", false]),
@@ -472,26 +490,45 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       }
       return;
     }
-    const list = flattenTxpoolContent(pool.value);
-    if (!list.ok) {
-      malformed(list.reason);
-      return;
-    }
-    let added = 0;
-    for (const raw of list.value) {
-      const tx = parsePendingTx(raw, seenAt);
-      if (!tx.ok) malformed(tx.reason);
-      else if (accept(tx.value)) added++;
-    }
+    const hashes = pool.value;
+    if (hashes === undefined) return;
+    const added = await fetchMissed(hashes.unknown);
     counters.caughtUp += added;
-    if (reason !== "reconcile") {
-      log.info({ count: added, pool_size: list.value.length, reason }, "Caught up from txpool_content");
-    } else if (added > 0) {
-      log.warn(
-        { count: added, pool_size: list.value.length },
-        "Found pending transactions the subscription missed",
-      );
+    const fields = {
+      count: added,
+      pool_size: hashes.total,
+      ...(hashes.truncated ? { truncated: true } : {}),
+    };
+    if (reason !== "reconcile") log.info({ ...fields, reason }, "Caught up from txpool_content");
+    else if (added > 0) log.warn(fields, "Found pending transactions the subscription missed");
+  }
+
+  /**
+   * Fetches the transactions behind `hashes` (in the pool, never delivered by the subscription),
+   * a batch at a time, and queues those still pending. Returns how many were new.
+   */
+  async function fetchMissed(hashes: readonly string[]): Promise<number> {
+    let added = 0;
+    for (let i = 0; i < hashes.length && !stopped; i += CATCH_UP_BATCH) {
+      const chunk = hashes.slice(i, i + CATCH_UP_BATCH);
+      let answers: unknown[];
+      try {
+        answers = await http.batch(chunk.map((h) => ({ method: "eth_getTransactionByHash", params: [h] })));
+      } catch (error) {
+        log.warn({ url: httpShown, err: describeError(error) }, "Could not fetch missed transactions");
+        return added;
+      }
+      const seenAt = now();
+      for (const raw of answers) {
+        // Gone (mined, replaced, dropped) since the pool was read: nothing to screen.
+        if (raw === null || raw instanceof RpcError) continue;
+        if (typeof raw === "object" && (raw as { blockNumber?: unknown }).blockNumber) continue;
+        const tx = parsePendingTx(raw, seenAt);
+        if (!tx.ok) malformed(tx.reason);
+        else if (accept(tx.value)) added++;
+      }
     }
+    return added;
   }
 
   async function start(): Promise<void> {
