@@ -42,7 +42,7 @@ import type { Decided } from "../src/guardian.ts";
 import { parseConfig } from "../src/internal/config.ts";
 import { freePort } from "../src/internal/ports.ts";
 import { createRpc } from "../src/internal/rpc.ts";
-import { type Screened, startDaemonProcess } from "./bench/daemon-process.ts";
+import { deployedNodeFlags, type Screened, startDaemonProcess } from "./bench/daemon-process.ts";
 import type { LoadgenInput } from "./bench/loadgen.ts";
 import { startRttProxy } from "./bench/rtt-proxy.ts";
 
@@ -755,6 +755,14 @@ const optimisedAt = results.find(
 const naive = results.find((r) => r.mode === "naive");
 const report = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "?", node: process.version },
+  /** How the daemon process was started: built JavaScript, with the systemd unit's Node flags. */
+  daemon: {
+    build: "dist (esbuild bundle)",
+    nodeFlags: [
+      ...deployedNodeFlags(process.cwd()),
+      ...(process.env.VIGIL_BENCH_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean),
+    ],
+  },
   durationSecPerRun: args.duration,
   runs: results
     .filter((r) => r.mode === "optimised")

@@ -463,8 +463,9 @@ describe("the example config and the systemd unit", () => {
       expect(unit.split("\n")).toContain(line);
     }
     expect(unit).toMatch(/^TimeoutStopSec=\d+$/m);
+    // Node's own flags (the heap limit) come before the script, or Node would pass them to vigil.
     expect(unit).toMatch(
-      /^ExecStart=\/usr\/bin\/node \/opt\/vigil\/bin\/vigil\.js run --config \/etc\/vigil\/vigil\.json$/m,
+      /^ExecStart=\/usr\/bin\/node --max-old-space-size=\d+ \/opt\/vigil\/bin\/vigil\.js run --config \/etc\/vigil\/vigil\.json$/m,
     );
   });
 });

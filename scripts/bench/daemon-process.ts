@@ -2,6 +2,7 @@
 // The host is bundled to plain JavaScript first, as `vigil run` ships (scripts/build.mjs): the
 // figures are then those of the built daemon, without tsx's loader thread and compiler.
 import { fork, spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Hex } from "viem";
@@ -39,8 +40,11 @@ export async function startDaemonProcess(options: {
   if (built.status !== 0) throw new Error("could not build the daemon host (scripts/build.mjs)");
   const child = fork(host, [], {
     // VIGIL_BENCH_DAEMON_NODE_ARGS: extra Node flags for the daemon (e.g. a heap limit to try).
+    // The daemon runs with the Node flags the systemd unit gives it (its heap limit), then any
+    // in VIGIL_BENCH_DAEMON_NODE_ARGS (to try others; a later flag wins).
     execArgv: [
       "--enable-source-maps",
+      ...deployedNodeFlags(root),
       ...(process.env.VIGIL_BENCH_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean),
     ],
     serialization: "advanced",
@@ -103,4 +107,17 @@ export async function startDaemonProcess(options: {
     },
     kill: () => child.kill("SIGTERM"),
   };
+}
+
+/** The Node flags of deploy/vigil.service's ExecStart: what the daemon runs with in production. */
+export function deployedNodeFlags(root: string): string[] {
+  const unit = fs.readFileSync(path.join(root, "deploy/vigil.service"), "utf8");
+  const line = unit.split("\n").find((l) => l.startsWith("ExecStart="));
+  const words = line?.slice("ExecStart=".length).trim().split(/\s+/) ?? [];
+  const flags: string[] = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith("--")) break; // the script: node's own flags come before it
+    flags.push(w);
+  }
+  return flags;
 }
