@@ -45,6 +45,13 @@ export function devnetChain(chainId: number, rpcUrl: string): Chain {
   });
 }
 
+/**
+ * viem's HTTP transport refuses answers over 10 MB. A devnet under a benchmark's load mines blocks
+ * of thousands of transactions, and waiting for a receipt reads whole blocks: at 1,000 tx/s that
+ * refused, and stopped the benchmark's attacks. The node is local and ours: allow 256 MB.
+ */
+const devnetTransport = (url: string) => http(url, { maxResponseBodySize: 256 * 1024 * 1024 });
+
 export async function connectDevnet(rpcUrl: string): Promise<Devnet> {
   const probe = createPublicClient({ transport: http(rpcUrl) });
   let chainId: number;
@@ -63,11 +70,11 @@ export async function connectDevnet(rpcUrl: string): Promise<Devnet> {
     // No block-number cache: on a devnet blocks come when the builder says, not every 12 s.
     publicClient: createPublicClient({
       chain,
-      transport: http(rpcUrl),
+      transport: devnetTransport(rpcUrl),
       cacheTime: 0,
       pollingInterval: 50,
     }) as PublicClient,
-    testClient: createTestClient({ chain, mode: "anvil", transport: http(rpcUrl) }),
+    testClient: createTestClient({ chain, mode: "anvil", transport: devnetTransport(rpcUrl) }),
     blocks: "manual",
   };
 }
@@ -83,7 +90,11 @@ export async function execAndMine(
   account: Account,
   tx: TxRequest,
 ): Promise<TransactionReceipt> {
-  const wallet = createWalletClient({ account, chain: devnet.chain, transport: http(devnet.rpcUrl) });
+  const wallet = createWalletClient({
+    account,
+    chain: devnet.chain,
+    transport: devnetTransport(devnet.rpcUrl),
+  });
   const hash = await wallet.sendTransaction({
     ...tx,
     to: tx.to ?? null,
