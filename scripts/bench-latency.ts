@@ -345,6 +345,9 @@ type RunResult = {
     dumps: number;
     dumpKbAvg: number;
     dumpMsAvg: number;
+    /** Access lists read ahead for cold dangerous transactions, and those the node refused. */
+    accessLists: number;
+    accessListFailures: number;
   };
 };
 
@@ -667,6 +670,8 @@ async function run(
             dumps: stats.stateCache.dumps,
             dumpKbAvg: Math.round(stats.stateCache.dumpBytes / Math.max(1, stats.stateCache.dumps) / 1024),
             dumpMsAvg: Math.round((stats.stateCache.dumpMs / Math.max(1, stats.stateCache.dumps)) * 10) / 10,
+            accessLists: stats.stateCache.accessLists,
+            accessListFailures: stats.stateCache.accessListFailures,
           },
         }
       : {}),

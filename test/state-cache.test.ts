@@ -170,12 +170,20 @@ describe("fork state cache", () => {
       cache.keepWarm([STORE]);
     }
     expect(await hotOf(await head())).toContain(STORE.toLowerCase());
-    // And 34 more in which nothing uses it: it leaves.
-    for (let i = 0; i < 34; i++) {
+    // Then nothing uses it. After a few heads it is left out of what forks load before serving
+    // (that load is paid at every reset), though still read ahead at each head...
+    for (let i = 0; i < 5; i++) {
       await up.call("anvil_mine", ["0x1"]);
       await cache.advance(await head());
     }
     expect(await hotOf(await head())).not.toContain(STORE.toLowerCase());
+    expect(cache.isHot(STORE)).toBe(true);
+    // ...and after 34 heads it leaves the hot set too.
+    for (let i = 0; i < 29; i++) {
+      await up.call("anvil_mine", ["0x1"]);
+      await cache.advance(await head());
+    }
+    expect(cache.isHot(STORE)).toBe(false);
   });
 
   it("answers an account in either form from the other, without a second upstream read", async () => {
@@ -204,6 +212,37 @@ describe("fork state cache", () => {
     expect(await direct.call("eth_getBalance", [OTHER, at])).toBe(other.balance);
     expect(await direct.call("eth_getTransactionCount", [OTHER, at])).toBe(other.nonce);
     expect(cache.stats().misses).toBe(misses);
+  });
+
+  it("reads ahead what a cold transaction will touch, from the node's access list", async () => {
+    // A contract no simulation has read: it returns its slot 7 (PUSH1 7 SLOAD PUSH1 0 MSTORE
+    // PUSH1 32 PUSH1 0 RETURN). Its state is read ahead before any fork asks for it.
+    const READER = "0x00000000000000000000000000000000000000cc";
+    await up.call("anvil_setCode", [READER, "0x60075460005260206000f3"]);
+    await up.call("anvil_setStorageAt", [READER, "0x7", word(42)]);
+    await store(6); // a block after the changes
+    const h = await head();
+    await cache.advance(h);
+    expect(cache.isHot(READER)).toBe(false);
+    const before = cache.stats();
+    await cache.readAheadFor({ from: FROM, to: READER, input: "0x", value: 0n, gas: 100_000n });
+    expect(cache.isHot(READER)).toBe(true);
+    expect(cache.stats().accessLists).toBe(before.accessLists + 1);
+
+    // Read as a fork would: the slot and the account come from memory, not upstream.
+    const direct = createRpc(cache.url);
+    const at = `0x${h.toString(16)}`;
+    const mid = cache.stats();
+    expect(await direct.call("eth_getStorageAt", [READER, "0x7", at])).toBe(word(42));
+    expect(await direct.call("eth_getCode", [READER, at])).toBe("0x60075460005260206000f3");
+    expect(await direct.call("eth_getTransactionCount", [FROM, at])).toMatch(/^0x/);
+    const after = cache.stats();
+    expect(after.misses).toBe(mid.misses);
+    expect(after.hits).toBe(mid.hits + 3);
+
+    // A node that cannot make an access list costs nothing but the count.
+    await cache.readAheadFor({ from: FROM, to: READER, input: "0xzz", value: 0n, gas: 1n });
+    expect(cache.stats().accessListFailures).toBe(before.accessListFailures + 1);
   });
 
   it("passes other methods through and answers batches", async () => {
