@@ -111,7 +111,11 @@ export type GuardianOptions = {
    * fork reset to the head before every simulation, no prefilter (every transaction simulated, in
    * arrival order).
    */
-  tuning?: { naive?: boolean };
+  tuning?: {
+    naive?: boolean;
+    /** Awaited before each fork reset (tests hold resets open to see forks serve a head behind). */
+    beforeForkReset?: () => Promise<void>;
+  };
 };
 
 export type RunningGuardian = {
@@ -130,8 +134,9 @@ export type RunningGuardian = {
     /** Reverted dangerous transactions screened again at the next head (still pending). */
     rescreened: number;
     /**
-     * Transactions that reverted on a fork serving one head behind (while the others reset),
-     * screened again at once on a fork at the newest head.
+     * Transactions screened on a fork serving one head behind (while the others reset) that
+     * reverted there, or were ranked dangerous and needed no pause there: screened again at once
+     * on a fork at the newest head.
      */
     rescreenedFresh: number;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
@@ -239,6 +244,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // One slot more per fork than ordinary workers use, so the fast lane always finds room.
       perFork: options.tuning?.naive ? 1 : SIMULATIONS_PER_FORK + FAST_LANE_WORKERS,
       ...(stateCache ? { prime: (head: bigint) => stateCache.stateAt(head) } : {}),
+      ...(options.tuning?.beforeForkReset ? { beforeReset: options.tuning.beforeForkReset } : {}),
       logger,
       timeoutMs: config.simulator.timeoutMs,
     });
@@ -383,17 +389,21 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         return;
       }
       const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
-      // A fork still a head behind (while the others reset) serves the common load. A transaction
-      // the prefilter ranks dangerous waits for the newest head: on the previous state a call to a
-      // contract deployed in the newest block is a silent no-op that looks harmless.
       const rank = ranks.get(tx) ?? 0;
       // A dangerous-looking transaction to a contract none of the last heads' simulations read
       // (an attack's fresh contract) has its state read ahead from the node's access list for it,
       // alongside the wait for a fork and the simulation, instead of one fetch at a time.
       if (!naive && rank >= FAST_LANE_MIN_RANK && !stateCache?.isHot(tx.to ?? tx.from))
         void stateCache?.readAheadFor(tx);
-      const behindOk = !naive && rank < FAST_LANE_MIN_RANK && !screenedFresh.has(tx);
-      const fork = await forks.acquire({ behindOk });
+      // A fork still a head behind (while the others reset) serves the common load. A transaction
+      // the prefilter ranks dangerous takes a fork at the newest head if one is free; if none is,
+      // it does not wait for one: it is screened at once on a fork a head behind, where only a
+      // pause stands (see `screen`). Anything else there is screened again at the newest head.
+      const fresh = naive || screenedFresh.has(tx);
+      const fork =
+        !fresh && rank >= FAST_LANE_MIN_RANK
+          ? (forks.tryAcquire() ?? forks.tryAcquire({ behindOk: true }) ?? (await forks.acquire()))
+          : await forks.acquire({ behindOk: !fresh });
       timings.forkMs = now() - tx.seenAt;
       // The context is the block after the fork's own head (a newer head may have come meanwhile).
       const head = recentHeads.get(fork.head) ?? (await currentHead());
@@ -448,26 +458,33 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         gasCap: BigInt(config.simulator.gasLimit),
         onCallTree: speculate,
       });
-      // Reverted on a fork still a head behind (the others were resetting), it may only need the
-      // newest block: an attack sent as soon as the block deploying its contract lands does. It is
-      // screened again at once on a fork at the newest head, and decided there, once.
-      if (!sim.success && !naive && fork.head < forks.newest() && !screenedFresh.has(tx)) {
-        screenedFresh.add(tx);
-        counters.rescreenedFresh++;
-        source.requeue(tx, ranks.get(tx) ?? 0);
-        if (speculation) await speculation.proof.catch(() => {}); // the fork is released next
-        return;
-      }
       timings.simulatedMs = now() - tx.seenAt;
       stateCache?.keepWarm(accountsUsed(sim.root));
       const features = extractFeatures(sim, tx.from, learner?.baseline);
       const verdict = scorer.score(features);
       timings.scoredMs = now() - tx.seenAt;
+      // Screened on a fork still a head behind (the others were resetting), a transaction may
+      // only work on the newest block: an attack sent as soon as the block deploying its contract
+      // lands reverts there, or calls nothing at all. One that reverted, or a dangerous-ranked one
+      // not found to need a pause, is screened again at once on a fork at the newest head and
+      // decided there, once. A pause found a head behind stands: waiting costs the race.
+      const rank = ranks.get(tx) ?? 0;
+      if (
+        !naive &&
+        fork.head < forks.newest() &&
+        !screenedFresh.has(tx) &&
+        (!sim.success || (rank >= FAST_LANE_MIN_RANK && verdict.decision !== "pause"))
+      ) {
+        screenedFresh.add(tx);
+        counters.rescreenedFresh++;
+        source.requeue(tx, rank);
+        if (speculation) await speculation.proof.catch(() => {}); // the fork is released next
+        return;
+      }
       if (sim.enriched && sim.success) learner?.remember(tx.hash, sim.root);
       counters.screened++;
       // A dangerous-looking transaction that reverts may only need the block that was mined as it
       // arrived (our head lags the node's by a notification): it is screened again at the next head.
-      const rank = ranks.get(tx) ?? 0;
       if (!sim.success && !naive && rank >= FAST_LANE_MIN_RANK) rescreener.reverted(tx, rank, context.number);
       metrics.recordScreening({
         simulationSuccess: sim.success,

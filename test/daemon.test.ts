@@ -160,3 +160,76 @@ describe("guardian daemon on a devnet", () => {
     expect(((await health.json()) as { status: string }).status).toBe("ok");
   });
 });
+
+// Two forks, and a test that holds a fork's reset open: while one fork resets to a new head the
+// other serves a head behind. An attack sent right after the block deploying its contract must
+// not be judged on the state before that block (there its call does nothing at all).
+describe("guardian daemon while its forks reset", () => {
+  let net: RunningDevnet;
+  let guardian: RunningGuardian;
+  const decisions: Decided[] = [];
+  let gate: Promise<void> = Promise.resolve();
+  let openGate: () => void = () => {};
+
+  beforeAll(async () => {
+    net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
+    const d = net.deployment;
+    const config = parseConfig({
+      chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
+      guardian: d.guardian.address,
+      targets: [{ address: d.market }],
+      sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
+      relays: [{ url: net.relayUrl, name: "local" }],
+      simulator: { forks: 2 },
+      record: { path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-")), "incidents.jsonl") },
+    });
+    guardian = await startGuardian({
+      config,
+      sentinelKey: devnetPrivateKey("sentinel"),
+      logger: silentLogger(),
+      tuning: { beforeForkReset: () => gate },
+    });
+    guardian.onDecision((x) => decisions.push(x));
+  });
+
+  afterAll(async () => {
+    openGate();
+    await guardian?.stop();
+    await net?.stop();
+  });
+
+  it("screens a dangerous transaction again on the newest head when a fork behind finds no attack", async () => {
+    const d = net.deployment;
+    const attacker = devnetAccount("attacker");
+    gate = new Promise((resolve) => {
+      openGate = resolve;
+    });
+    const contract = await deployAndMine(net.devnet, attacker, SpotPriceAttacker, []);
+    const deployedIn = await net.devnet.publicClient.getBlockNumber();
+    // The daemon knows the new head; one fork is held in its reset, the other is a head behind.
+    await until("the new head at the fork pool", () =>
+      guardian.stats().forks.head === deployedIn ? true : undefined,
+    );
+    expect(guardian.stats().forks.atHead).toBe(0);
+    const data = encodeFunctionData({
+      abi: SpotPriceAttacker.abi,
+      functionName: "attackWithFlashLender",
+      args: [d.flashLender, d.market, parseUnits("4000000", 6)],
+    });
+    const raw = await signTx(net.devnet, attacker, { to: contract, data, tipGwei: 30, gas: 3_000_000n });
+    const attackHash = keccak256(raw);
+    await net.devnet.publicClient.sendRawTransaction({ serializedTransaction: raw });
+    // A head behind, the attack's contract does not exist: its call does nothing. Not decided
+    // there: it waits for the newest head.
+    await until("a first screening a head behind", () =>
+      guardian.stats().rescreenedFresh >= 1 ? true : undefined,
+    );
+    expect(decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(0);
+    openGate();
+    const decision = await until("a decision on the attack", () =>
+      decisions.find((x) => x.tx.hash === attackHash),
+    );
+    expect(decision.verdict.decision).toBe("pause");
+    expect(decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(1);
+  });
+});

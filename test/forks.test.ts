@@ -56,6 +56,11 @@ describe("fork pool", () => {
     expect(behind?.head).toBe(start);
     expect(pool.health()).toMatchObject({ atHead: 0, servedBehind: 1 });
     pool.release(behind as Fork);
+    // Without waiting: nothing at the newest head yet; the fork behind, to a caller that takes it.
+    expect(pool.tryAcquire()).toBeUndefined();
+    const now = pool.tryAcquire({ behindOk: true });
+    expect(now?.head).toBe(start);
+    pool.release(now as Fork);
 
     // By default only a fork at the newest head will do: that waits for the reset.
     const fresh = pool.acquire();

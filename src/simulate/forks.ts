@@ -31,6 +31,8 @@ export type ForkPool = {
    * and keeps others off it (for work that mines on the fork).
    */
   acquire(options?: { signal?: AbortSignal; exclusive?: boolean; behindOk?: boolean }): Promise<Fork>;
+  /** `acquire` without waiting: a fork free now, or undefined. */
+  tryAcquire(options?: { exclusive?: boolean; behindOk?: boolean }): Fork | undefined;
   /** The newest head the pool knows of (a fork's `head` below it means that fork serves behind). */
   newest(): bigint;
   release(fork: Fork): void;
@@ -85,6 +87,8 @@ export async function createForkPool(options: {
    * reset to that head and before it serves: the fork then runs without fetching that state.
    */
   prime?: (head: bigint) => Promise<`0x${string}` | undefined>;
+  /** Awaited before each reset: lets a test hold a fork's reset open. */
+  beforeReset?: () => Promise<void>;
 }): Promise<ForkPool> {
   const perFork = options.perFork ?? 1;
   const { logger } = options;
@@ -171,6 +175,7 @@ export async function createForkPool(options: {
     const target = head;
     slot.resetting = (async () => {
       try {
+        await options.beforeReset?.();
         const started = performance.now();
         await slot.fork.rpc.call("anvil_reset", [
           { forking: { jsonRpcUrl: options.upstreamUrl, blockNumber: Number(target) } },
@@ -198,29 +203,37 @@ export async function createForkPool(options: {
     })();
   }
 
+  /** A free fork at the newest head (or one behind, if `behindOk`), marked in use; else undefined. */
+  function take(exclusive: boolean, behindOk: boolean): Fork | undefined {
+    const oldest = behindOk ? head - BEHIND_HEADS : head;
+    const usable = (s: Slot) => !s.resetting && !s.exclusive && s.fork.head >= oldest;
+    // The newest state first, then the least loaded, so simulations spread over the forks.
+    const ready = slots
+      .filter((s) => usable(s) && (exclusive ? s.users === 0 : s.users < perFork))
+      .sort((a, b) =>
+        a.fork.head === b.fork.head ? a.users - b.users : a.fork.head > b.fork.head ? -1 : 1,
+      )[0];
+    if (!ready) return undefined;
+    ready.users++;
+    ready.exclusive = exclusive;
+    if (ready.fork.head !== head) servedBehind++;
+    return ready.fork;
+  }
+
   return {
     async acquire(acquireOptions = {}) {
       const { signal, exclusive = false, behindOk = false } = acquireOptions;
       for (;;) {
         if (stopped) throw new Error("fork pool stopped");
         signal?.throwIfAborted();
-        const oldest = behindOk ? head - BEHIND_HEADS : head;
-        const usable = (s: Slot) => !s.resetting && !s.exclusive && s.fork.head >= oldest;
-        // The newest state first, then the least loaded, so simulations spread over the forks.
-        const ready = slots
-          .filter((s) => usable(s) && (exclusive ? s.users === 0 : s.users < perFork))
-          .sort((a, b) =>
-            a.fork.head === b.fork.head ? a.users - b.users : a.fork.head > b.fork.head ? -1 : 1,
-          )[0];
-        if (ready) {
-          ready.users++;
-          ready.exclusive = exclusive;
-          if (ready.fork.head !== head) servedBehind++;
-          return ready.fork;
-        }
+        const ready = take(exclusive, behindOk);
+        if (ready) return ready;
         for (const s of slots) reset(s);
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
+    },
+    tryAcquire({ exclusive = false, behindOk = false } = {}) {
+      return stopped ? undefined : take(exclusive, behindOk);
     },
     newest: () => head,
     release(fork) {
