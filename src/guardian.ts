@@ -29,6 +29,7 @@ import {
   involvedProtected,
   nextBlockContext,
   protectedOutflow,
+  simulateAfterPending,
   simulateTx,
 } from "./simulate/simulate.ts";
 import { type StateCacheStats, startStateCache } from "./simulate/state-cache.ts";
@@ -57,6 +58,8 @@ const SIMULATIONS_PER_FORK = 3;
 const FAST_LANE_WORKERS = 1;
 /** A call to a contract few have used (or a creation) with a large gas limit. */
 const FAST_LANE_MIN_RANK = 3;
+/** Most earlier pending transactions of a sender run before one of its calls (`pendingFirst`). */
+const MAX_PENDING_BEFORE = 4;
 
 /** Milestones of one transaction, ms since the source first saw it. */
 export type Timings = {
@@ -139,6 +142,8 @@ export type RunningGuardian = {
      * on a fork at the newest head.
      */
     rescreenedFresh: number;
+    /** Dangerous calls simulated again after their sender's earlier pending transactions. */
+    afterPending: number;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
     forks: ReturnType<ForkPool["health"]>;
     stateCache?: StateCacheStats;
@@ -203,6 +208,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     speculativeProofs: 0,
     speculativeProofsUsed: 0,
     rescreenedFresh: 0,
+    afterPending: 0,
   };
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -421,6 +427,32 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       }
     }
 
+    /**
+     * The sender's earlier pending transactions a dangerous call must run after, if its first
+     * simulation reverted or reached no code and the sender has such transactions (at most
+     * MAX_PENDING_BEFORE); else undefined.
+     */
+    async function pendingFirst(
+      tx: PendingTx,
+      sim: Simulation,
+      fork: Fork,
+    ): Promise<PendingTx[] | undefined> {
+      // A call that ran and called on, or emitted anything, reached code: nothing to ask.
+      if (tx.to === null || (sim.success && (sim.root.calls.length > 0 || sim.root.logs.length > 0)))
+        return undefined;
+      const [code, nonceHex] = await fork.rpc
+        .batch<Hex>([
+          { method: "eth_getCode", params: [tx.to, "latest"] },
+          { method: "eth_getTransactionCount", params: [tx.from, "latest"] },
+        ])
+        .catch(() => []);
+      if (sim.success && code !== "0x") return undefined; // it ran against code: judged as it is
+      if (typeof nonceHex !== "string") return undefined;
+      const nonce = Number(BigInt(nonceHex));
+      if (nonce >= tx.nonce || tx.nonce - nonce > MAX_PENDING_BEFORE) return undefined;
+      return source.pendingBefore(tx, nonce);
+    }
+
     async function screen(
       tx: PendingTx,
       timings: Timings,
@@ -453,11 +485,51 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         speculation = { targets, proof };
         counters.speculativeProofs++;
       };
-      const sim = await simulateTx(fork, tx, context, {
+      let sim = await simulateTx(fork, tx, context, {
         protectedAddresses,
         gasCap: BigInt(config.simulator.gasLimit),
         onCallTree: speculate,
       });
+      const rank = ranks.get(tx) ?? 0;
+      /** The head of the fork `sim` ran on, and whether that fork is still held for the proof. */
+      let simHead = fork.head;
+      let holdsFork = true;
+      // A dangerous-looking call that reverted or reached no code may need its sender's earlier
+      // pending transactions (a contract deployed and called in one go): run them first.
+      // (On a fork a head behind, the newest block may be all it needs: screened again below.)
+      const before =
+        naive || rank < FAST_LANE_MIN_RANK || fork.head < forks.newest()
+          ? undefined
+          : await pendingFirst(tx, sim, fork);
+      if (before) {
+        if (speculation) await speculation.proof.catch(() => {});
+        release(); // an exclusive fork may be this one
+        holdsFork = false;
+        const ex = await forks.acquire({ exclusive: true });
+        try {
+          // A fork that fails here leaves the first simulation standing.
+          const chained = await simulateAfterPending(
+            ex,
+            before,
+            tx,
+            nextBlockContext(recentHeads.get(ex.head) ?? head),
+            { protectedAddresses, gasCap: BigInt(config.simulator.gasLimit) },
+          ).catch((error: unknown) => {
+            logger.warn(
+              { tx: tx.hash, err: describeError(error) },
+              "Could not simulate after the sender's pending transactions",
+            );
+            return undefined;
+          });
+          if (chained) {
+            sim = chained;
+            simHead = ex.head;
+            counters.afterPending++;
+          }
+        } finally {
+          forks.release(ex);
+        }
+      }
       timings.simulatedMs = now() - tx.seenAt;
       stateCache?.keepWarm(accountsUsed(sim.root));
       const features = extractFeatures(sim, tx.from, learner?.baseline);
@@ -468,10 +540,9 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // lands reverts there, or calls nothing at all. One that reverted, or a dangerous-ranked one
       // not found to need a pause, is screened again at once on a fork at the newest head and
       // decided there, once. A pause found a head behind stands: waiting costs the race.
-      const rank = ranks.get(tx) ?? 0;
       if (
         !naive &&
-        fork.head < forks.newest() &&
+        simHead < forks.newest() &&
         !screenedFresh.has(tx) &&
         (!sim.success || (rank >= FAST_LANE_MIN_RANK && verdict.decision !== "pause"))
       ) {
@@ -633,7 +704,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           { incidentId, attack: tx, targets, context },
           onEvent,
           {
-            ...(tx.to === null ? {} : { forkRpc: fork.rpc }),
+            ...(tx.to === null || !holdsFork ? {} : { forkRpc: fork.rpc }),
             ...(speculated ? { proof: speculated.proof } : {}),
             beforeSend: opened,
           },

@@ -1,7 +1,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { encodeFunctionData, type Hex, keccak256, parseUnits } from "viem";
+import {
+  encodeDeployData,
+  encodeFunctionData,
+  getContractAddress,
+  type Hex,
+  keccak256,
+  parseGwei,
+  parseUnits,
+} from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpotPriceAttacker, VulnerableSpotPriceLendingMarket } from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
@@ -231,5 +239,91 @@ describe("guardian daemon while its forks reset", () => {
     );
     expect(decision.verdict.decision).toBe("pause");
     expect(decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(1);
+  });
+});
+
+// An attacker who sends "deploy" and "call it" together, without waiting for a block: the call,
+// simulated alone on the head, reaches no code and does nothing. Run after its sender's pending
+// deployment, it is the attack it is.
+describe("guardian daemon and a contract deployed and called in one go", () => {
+  let net: RunningDevnet;
+  let guardian: RunningGuardian;
+  const decisions: Decided[] = [];
+
+  beforeAll(async () => {
+    net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
+    const d = net.deployment;
+    guardian = await startGuardian({
+      config: parseConfig({
+        chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
+        guardian: d.guardian.address,
+        targets: [{ address: d.market }],
+        sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
+        relays: [{ url: net.relayUrl, name: "local" }],
+        simulator: { forks: 1 },
+        record: { path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-")), "incidents.jsonl") },
+      }),
+      sentinelKey: devnetPrivateKey("sentinel"),
+      logger: silentLogger(),
+    });
+    guardian.onDecision((x) => decisions.push(x));
+  });
+
+  afterAll(async () => {
+    await guardian?.stop();
+    await net?.stop();
+  });
+
+  it("simulates the call after the sender's pending deployment, and pauses ahead of both", async () => {
+    const d = net.deployment;
+    const { publicClient } = net.devnet;
+    const attacker = devnetAccount("attacker");
+    const nonce = await publicClient.getTransactionCount({ address: attacker.address, blockTag: "pending" });
+    const fees = { maxFeePerGas: parseGwei("100"), maxPriorityFeePerGas: parseGwei("2") };
+    const deploy = await attacker.signTransaction({
+      type: "eip1559",
+      chainId: d.chainId,
+      nonce,
+      gas: 3_000_000n,
+      data: encodeDeployData({ abi: SpotPriceAttacker.abi, bytecode: SpotPriceAttacker.bytecode, args: [] }),
+      ...fees,
+    });
+    const contract = getContractAddress({ from: attacker.address, nonce: BigInt(nonce) });
+    const attack = await attacker.signTransaction({
+      type: "eip1559",
+      chainId: d.chainId,
+      nonce: nonce + 1,
+      to: contract,
+      gas: 3_000_000n,
+      data: encodeFunctionData({
+        abi: SpotPriceAttacker.abi,
+        functionName: "attackWithFlashLender",
+        args: [d.flashLender, d.market, parseUnits("4000000", 6)],
+      }),
+      ...fees,
+    });
+    await publicClient.sendRawTransaction({ serializedTransaction: deploy });
+    await publicClient.sendRawTransaction({ serializedTransaction: attack });
+
+    const decision = await until("a decision on the call", () =>
+      decisions.find((x) => x.tx.hash === keccak256(attack)),
+    );
+    expect(decision.verdict.decision).toBe("pause");
+    expect(guardian.stats().afterPending).toBeGreaterThanOrEqual(1);
+
+    // The pause lands first; the deployment then the call follow it, and the call fails.
+    await until("the pause bundle", () => (guardian.stats().incidents >= 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 200)); // the bundle reaches the relay
+    const built = await net.buildBlock();
+    const block = await publicClient.getBlock({ blockNumber: built.number });
+    expect(block.transactions.slice(-2)).toEqual([keccak256(deploy), keccak256(attack)]);
+    expect((await publicClient.getTransactionReceipt({ hash: keccak256(attack) })).status).toBe("reverted");
+    expect(
+      await publicClient.readContract({
+        address: d.market,
+        abi: VulnerableSpotPriceLendingMarket.abi,
+        functionName: "paused",
+      }),
+    ).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { type Address, getAddress, type Hex } from "viem";
 import { describeError, VigilError } from "../internal/errors.ts";
+import { rebuildRawTransaction } from "../source/raw.ts";
 import type { PendingTx } from "../source/types.ts";
 import type { Fork } from "./forks.ts";
 import type {
@@ -333,6 +334,48 @@ export async function simulateTx(
 }
 
 /** The context of the block after `head`: number + 1, and a timestamp at least one second later. */
+/**
+ * `simulateTx` on top of the sender's earlier transactions that are still pending (`before`, in
+ * nonce order): they are mined in one block on the fork, `tx` is simulated in the block after,
+ * and all of it is undone. An attacker who sends "deploy" and "call it" together would otherwise
+ * be judged on a state without the contract, where the call does nothing. The caller holds `fork`
+ * exclusively (it is mutated, then reverted). Those this fork has mined already are skipped (it
+ * may be at a newer head). Undefined when a predecessor's signed bytes cannot be rebuilt, or it
+ * does not get mined; rejects only if the fork fails.
+ */
+export async function simulateAfterPending(
+  fork: Fork,
+  before: readonly PendingTx[],
+  tx: PendingTx,
+  ctx: BlockContext,
+  options: SimulateOptions,
+): Promise<Simulation | undefined> {
+  // This fork may be at a newer head than the one that found them pending: skip what it mined.
+  const mined = Number(BigInt(await fork.rpc.call<Hex>("eth_getTransactionCount", [tx.from, "latest"])));
+  const pending = before.filter((p) => p.nonce >= mined);
+  if (pending.length === 0) return mined === tx.nonce ? simulateTx(fork, tx, ctx, options) : undefined;
+  if (pending[0]?.nonce !== mined) return undefined;
+  const raws = pending.map((p) => rebuildRawTransaction(p));
+  if (raws.some((r) => r === undefined)) return undefined;
+  const snapshot = await fork.rpc.call<Hex>("evm_snapshot");
+  try {
+    for (const raw of raws) await fork.rpc.call("eth_sendRawTransaction", [raw]);
+    await fork.rpc.call("evm_mine", [Number(ctx.timestamp)]);
+    const nonce = await fork.rpc.call<Hex>("eth_getTransactionCount", [tx.from, "latest"]);
+    if (Number(BigInt(nonce)) !== tx.nonce) return undefined; // a predecessor was not mined
+    const block = await fork.rpc.call<{ hash: Hex }>("eth_getBlockByNumber", ["latest", false]);
+    return await simulateTx(
+      fork,
+      tx,
+      { ...ctx, number: ctx.number + 1n, timestamp: ctx.timestamp + 1n, parentHash: block.hash },
+      options,
+    );
+  } finally {
+    await fork.rpc.call("anvil_dropAllTransactions").catch(() => undefined);
+    await fork.rpc.call("evm_revert", [snapshot]).catch(() => undefined);
+  }
+}
+
 export function nextBlockContext(
   head: { number: bigint; timestamp: bigint; baseFeePerGas: bigint | null; hash: Hex },
   nowSeconds: number = Math.floor(Date.now() / 1000),

@@ -90,6 +90,11 @@ export type MempoolSource = {
    * (deduplication would otherwise drop it); an eviction is counted as for any other.
    */
   requeue(tx: PendingTx, priority: number): void;
+  /**
+   * The sender's transactions seen with nonces `fromNonce` .. `tx.nonce - 1`, in nonce order:
+   * what must run before `tx` can. Undefined if any of them was not seen (or is forgotten).
+   */
+  pendingBefore(tx: PendingTx, fromNonce: number): PendingTx[] | undefined;
   /** Calls `listener` on each new head; returns the unsubscribe function. */
   onHead(listener: (head: Head) => void): () => void;
   latestHead(): Head | undefined;
@@ -127,6 +132,8 @@ const DEFAULTS = {
   stableMs: 10_000,
   /** Recent head hashes remembered, so a head is emitted once even if reported twice. */
   headMemory: 64,
+  /** Recently seen transactions remembered by sender and nonce. */
+  senderMemory: 20_000,
 } as const;
 
 /** A pool over `reconcileMaxPool` is reconciled with at most this often. */
@@ -163,6 +170,8 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
   let lastLargeReconcile = Number.NEGATIVE_INFINITY;
   const seenHashes = createSeenHashes(options.dedupCapacity ?? DEFAULTS.dedupCapacity);
   const seenHeads = createSeenHashes(DEFAULTS.headMemory);
+  /** Recently seen transactions by sender and nonce (oldest first), for `pendingBefore`. */
+  const bySenderNonce = new Map<string, PendingTx>();
   const headListeners = new Set<(head: Head) => void>();
   /** Callers of next() waiting for a transaction of at least `min` priority. */
   const waiters: { min: number; wake: (tx: PendingTx | undefined) => void }[] = [];
@@ -268,6 +277,11 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       counters.duplicates++;
       return false;
     }
+    const key = `${tx.from.toLowerCase()}:${tx.nonce}`;
+    bySenderNonce.delete(key); // a replacement is the newest
+    bySenderNonce.set(key, tx);
+    if (bySenderNonce.size > DEFAULTS.senderMemory)
+      bySenderNonce.delete(bySenderNonce.keys().next().value as string);
     counters.enqueued++;
     push(tx, rank(tx));
     return true;
@@ -582,6 +596,15 @@ export function createMempoolSource(options: MempoolSourceOptions): MempoolSourc
       return stopPromise;
     },
 
+    pendingBefore(tx, fromNonce) {
+      const out: PendingTx[] = [];
+      for (let n = fromNonce; n < tx.nonce; n++) {
+        const p = bySenderNonce.get(`${tx.from.toLowerCase()}:${n}`);
+        if (!p) return undefined;
+        out.push(p);
+      }
+      return out;
+    },
     requeue(tx, priority) {
       if (stopped) return;
       counters.requeued++;
