@@ -11,7 +11,7 @@ import {
   parseUnits,
 } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SpotPriceAttacker, VulnerableSpotPriceLendingMarket } from "../src/contracts/generated/artifacts.ts";
+import { SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
 import { deployAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
@@ -21,7 +21,7 @@ import { silentLogger } from "../src/internal/logger.ts";
 import { freePort } from "../src/internal/ports.ts";
 import { readIncidents, verifyIncidentLog } from "../src/record/incidents.ts";
 import type { ResponseEvent } from "../src/respond/responder.ts";
-import { signTx } from "./helpers.ts";
+import { marketPaused, signTx } from "./helpers.ts";
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -31,6 +31,24 @@ async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_00
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The daemon's config for a devnet: its market protected, its local relay, `forks` forks. */
+function configFor(net: RunningDevnet, extra: { forks: number; recordPath?: string; metricsPort?: number }) {
+  const d = net.deployment;
+  return parseConfig({
+    chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
+    guardian: d.guardian.address,
+    targets: [{ address: d.market }],
+    sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
+    relays: [{ url: net.relayUrl, name: "local" }],
+    simulator: { forks: extra.forks },
+    record: {
+      path:
+        extra.recordPath ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-")), "incidents.jsonl"),
+    },
+    ...(extra.metricsPort ? { metrics: { port: extra.metricsPort } } : {}),
+  });
 }
 
 describe("guardian daemon on a devnet", () => {
@@ -45,17 +63,7 @@ describe("guardian daemon on a devnet", () => {
   beforeAll(async () => {
     net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
     recordPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-")), "incidents.jsonl");
-    const d = net.deployment;
-    const config = parseConfig({
-      chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
-      guardian: d.guardian.address,
-      targets: [{ address: d.market }],
-      sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
-      relays: [{ url: net.relayUrl, name: "local" }],
-      simulator: { forks: 1 },
-      record: { path: recordPath },
-      metrics: { port: await freePort() },
-    });
+    const config = configFor(net, { forks: 1, recordPath, metricsPort: await freePort() });
     metricsUrl = `http://127.0.0.1:${config.metrics?.port}`;
     guardian = await startGuardian({
       config,
@@ -106,13 +114,7 @@ describe("guardian daemon on a devnet", () => {
     expect(second).toBe(attackHash);
     expect((await publicClient.getTransactionReceipt({ hash: first as Hex })).status).toBe("success");
     expect((await publicClient.getTransactionReceipt({ hash: attackHash })).status).toBe("reverted");
-    expect(
-      await publicClient.readContract({
-        address: d.market,
-        abi: VulnerableSpotPriceLendingMarket.abi,
-        functionName: "paused",
-      }),
-    ).toBe(true);
+    expect(await marketPaused(net.devnet, d.market)).toBe(true);
 
     // The outcome is seen on the next head and recorded.
     await net.buildBlock();
@@ -181,16 +183,7 @@ describe("guardian daemon while its forks reset", () => {
 
   beforeAll(async () => {
     net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
-    const d = net.deployment;
-    const config = parseConfig({
-      chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
-      guardian: d.guardian.address,
-      targets: [{ address: d.market }],
-      sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
-      relays: [{ url: net.relayUrl, name: "local" }],
-      simulator: { forks: 2 },
-      record: { path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-")), "incidents.jsonl") },
-    });
+    const config = configFor(net, { forks: 2 });
     guardian = await startGuardian({
       config,
       sentinelKey: devnetPrivateKey("sentinel"),
@@ -252,17 +245,8 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
 
   beforeAll(async () => {
     net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
-    const d = net.deployment;
     guardian = await startGuardian({
-      config: parseConfig({
-        chain: { rpcUrl: net.anvil.rpcUrl, wsUrl: net.anvil.wsUrl, chainId: d.chainId },
-        guardian: d.guardian.address,
-        targets: [{ address: d.market }],
-        sentinel: { privateKeyEnv: "VIGIL_SENTINEL_KEY" },
-        relays: [{ url: net.relayUrl, name: "local" }],
-        simulator: { forks: 1 },
-        record: { path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-")), "incidents.jsonl") },
-      }),
+      config: configFor(net, { forks: 1 }),
       sentinelKey: devnetPrivateKey("sentinel"),
       logger: silentLogger(),
     });
@@ -318,12 +302,6 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
     const block = await publicClient.getBlock({ blockNumber: built.number });
     expect(block.transactions.slice(-2)).toEqual([keccak256(deploy), keccak256(attack)]);
     expect((await publicClient.getTransactionReceipt({ hash: keccak256(attack) })).status).toBe("reverted");
-    expect(
-      await publicClient.readContract({
-        address: d.market,
-        abi: VulnerableSpotPriceLendingMarket.abi,
-        functionName: "paused",
-      }),
-    ).toBe(true);
+    expect(await marketPaused(net.devnet, d.market)).toBe(true);
   });
 });

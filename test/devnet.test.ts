@@ -14,7 +14,7 @@ import { deployAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
 import { execSafeTx, safeCall, safeNonce, safeTxHash, signSafeTx } from "../src/devnet/safe.ts";
 import { silentLogger } from "../src/internal/logger.ts";
-import { signTx } from "./helpers.ts";
+import { marketPaused, signTx } from "./helpers.ts";
 
 describe("devnet world", () => {
   let net: RunningDevnet;
@@ -187,13 +187,7 @@ describe("devnet world", () => {
     const attackReceipt = await publicClient.getTransactionReceipt({ hash: attackHash });
     expect(pauseReceipt.status).toBe("success");
     expect(attackReceipt.status).toBe("reverted");
-    expect(
-      await publicClient.readContract({
-        address: d.market,
-        abi: VulnerableSpotPriceLendingMarket.abi,
-        functionName: "paused",
-      }),
-    ).toBe(true);
+    expect(await marketPaused(net.devnet, d.market)).toBe(true);
     expect(await usdBalance()).toBe(before);
     expect(await marketLiquidity()).toBe(liquidityBefore);
     expect(await waited).toBe(FlashbotsBundleResolution.BundleIncluded);

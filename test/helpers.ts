@@ -1,4 +1,5 @@
-import { type Account, createWalletClient, type Hex, http, parseGwei } from "viem";
+import { type Account, type Address, createWalletClient, type Hex, http, parseGwei } from "viem";
+import { VulnerableSpotPriceLendingMarket } from "../src/contracts/generated/artifacts.ts";
 import type { Devnet } from "../src/devnet/chain.ts";
 
 /** Signs a transaction locally (not sent), with explicit fees so the test controls what it pays. */
@@ -24,4 +25,13 @@ export async function signTx(
     type: "eip1559",
   });
   return wallet.signTransaction(request as never);
+}
+
+/** Whether the devnet's lending market is paused now. */
+export function marketPaused(devnet: Devnet, market: Address): Promise<boolean> {
+  return devnet.publicClient.readContract({
+    address: market,
+    abi: VulnerableSpotPriceLendingMarket.abi,
+    functionName: "paused",
+  });
 }

@@ -4,13 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { encodeFunctionData, keccak256, parseUnits } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SpotPriceAttacker, VulnerableSpotPriceLendingMarket } from "../src/contracts/generated/artifacts.ts";
+import { SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
 import { deployAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
 import { silentLogger } from "../src/internal/logger.ts";
 import { readIncidents } from "../src/record/incidents.ts";
-import { signTx } from "./helpers.ts";
+import { marketPaused, signTx } from "./helpers.ts";
 
 // `vigil run` as a user runs it: a config file, the key in the environment, signals to stop.
 describe("vigil run --shadow (the daemon as a process)", () => {
@@ -80,13 +80,7 @@ describe("vigil run --shadow (the daemon as a process)", () => {
     expect((await net.devnet.publicClient.getTransactionReceipt({ hash: keccak256(raw) })).status).toBe(
       "success",
     );
-    expect(
-      await net.devnet.publicClient.readContract({
-        address: d.market,
-        abi: VulnerableSpotPriceLendingMarket.abi,
-        functionName: "paused",
-      }),
-    ).toBe(false);
+    expect(await marketPaused(net.devnet, d.market)).toBe(false);
 
     child.kill("SIGTERM");
     expect(await exited).toBe(0);

@@ -3,7 +3,7 @@ import net from "node:net";
 import { pino } from "pino";
 import { type Address, type Hex, keccak256, parseGwei } from "viem";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { anvilAccount } from "../src/devnet/accounts.ts";
 import { type AnvilInstance, startAnvil } from "../src/internal/anvil.ts";
 import { RpcError } from "../src/internal/errors.ts";
@@ -40,6 +40,34 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 5_000): Pr
  * A TCP proxy to `targetPort` that the test can kill (every connection dropped, port closed),
  * restart on the same port, or freeze (connections stay open but nothing flows: a dead peer).
  */
+/**
+ * A fake node on a WebSocket: answers the two subscriptions ("0xtxs", "0xheads") and, once both
+ * are made, hands the socket to `subscribed` with a helper that formats a notification.
+ */
+async function startFakeNode(
+  subscribed: (ws: WebSocket, note: (subscription: string, result: unknown) => string) => void,
+  options: { autoPong?: boolean } = {},
+) {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: options.autoPong ?? true });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  const address = wss.address();
+  if (address === null || typeof address === "string") throw new Error("unexpected address");
+  const note = (subscription: string, result: unknown) =>
+    JSON.stringify({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription, result } });
+  wss.on("connection", (ws) => {
+    ws.on("message", (data) => {
+      const req = JSON.parse(String(data)) as { id: number; params: unknown[] };
+      const sub = req.params[0] === "newHeads" ? "0xheads" : "0xtxs";
+      ws.send(JSON.stringify({ jsonrpc: "2.0", id: req.id, result: sub }));
+      if (sub === "0xheads") subscribed(ws, note);
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${address.port}`,
+    close: () => new Promise<void>((r) => wss.close(() => r())),
+  };
+}
+
 async function startProxy(targetPort: number) {
   const port = await freePort();
   const pairs = new Set<[net.Socket, net.Socket]>();
@@ -405,38 +433,22 @@ describe("mempool source", () => {
   it("keeps a socket whose pongs are late while its notifications keep coming", async () => {
     // A busy node answers a ping only after the notifications queued before it: it is not dead.
     // This fake node never answers pings at all, and sends a head every 20 ms until told to stop.
-    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: false });
-    await new Promise<void>((r) => wss.once("listening", () => r()));
-    const address = wss.address();
-    if (address === null || typeof address === "string") throw new Error("unexpected address");
     let streaming = true;
     let block = 1;
-    wss.on("connection", (ws) => {
-      ws.on("message", (data) => {
-        const req = JSON.parse(String(data)) as { id: number; params: unknown[] };
-        const sub = req.params[0] === "newHeads" ? "0xheads" : "0xtxs";
-        ws.send(JSON.stringify({ jsonrpc: "2.0", id: req.id, result: sub }));
-        if (sub !== "0xheads") return;
+    const node = await startFakeNode(
+      (ws, note) => {
         const timer = setInterval(() => {
           if (!streaming || ws.readyState !== ws.OPEN) return;
           const hash = `0x${(block++).toString(16).padStart(64, "0")}`;
-          ws.send(
-            JSON.stringify({
-              jsonrpc: "2.0",
-              method: "eth_subscription",
-              params: {
-                subscription: "0xheads",
-                result: { number: `0x${block.toString(16)}`, hash, timestamp: "0x1" },
-              },
-            }),
-          );
+          ws.send(note("0xheads", { number: `0x${block.toString(16)}`, hash, timestamp: "0x1" }));
         }, 20);
         ws.once("close", () => clearInterval(timer));
-      });
-    });
+      },
+      { autoPong: false },
+    );
     const closedHttp = await freePort();
     const { source: s, log } = await source({
-      wsUrl: `ws://127.0.0.1:${address.port}`,
+      wsUrl: node.url,
       httpUrl: `http://127.0.0.1:${closedHttp}`,
       keepAlive: { intervalMs: 50, timeoutMs: 150 },
     });
@@ -450,7 +462,7 @@ describe("mempool source", () => {
       /no pong or message/,
     );
     await s.stop();
-    await new Promise<void>((r) => wss.close(() => r()));
+    await node.close();
   });
 
   it("rejects start() with a typed error and a hint when the node cannot be reached", async () => {
@@ -469,10 +481,6 @@ describe("mempool source", () => {
 
   it("survives malformed messages from a node, counting and logging them", async () => {
     // A fake node: answers the two subscriptions, then sends garbage around one valid tx and head.
-    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-    await new Promise<void>((r) => wss.once("listening", () => r()));
-    const address = wss.address();
-    if (address === null || typeof address === "string") throw new Error("unexpected address");
     const validTx = {
       type: "0x2",
       chainId: "0x7a69",
@@ -486,27 +494,19 @@ describe("mempool source", () => {
       hash: `0x${"ab".repeat(32)}`,
       from: anvilAccount(1).address,
     };
-    wss.on("connection", (ws) => {
-      ws.on("message", (data) => {
-        const req = JSON.parse(String(data)) as { id: number; params: unknown[] };
-        const sub = req.params[0] === "newHeads" ? "0xheads" : "0xtxs";
-        ws.send(JSON.stringify({ jsonrpc: "2.0", id: req.id, result: sub }));
-        if (sub !== "0xheads") return;
-        const note = (subscription: string, result: unknown) =>
-          JSON.stringify({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription, result } });
-        ws.send("this is not json");
-        ws.send(JSON.stringify([1, 2]));
-        ws.send(note("0xtxs", { hash: "0x12" }));
-        ws.send(note("0xtxs", validTx.hash)); // a hash only: this node ignored `true`
-        ws.send(note("0xunknown", validTx));
-        ws.send(note("0xheads", { number: "zz" }));
-        ws.send(note("0xtxs", validTx));
-        ws.send(note("0xheads", { number: "0x5", hash: validTx.hash, timestamp: "0x1" }));
-      });
+    const node = await startFakeNode((ws, note) => {
+      ws.send("this is not json");
+      ws.send(JSON.stringify([1, 2]));
+      ws.send(note("0xtxs", { hash: "0x12" }));
+      ws.send(note("0xtxs", validTx.hash)); // a hash only: this node ignored `true`
+      ws.send(note("0xunknown", validTx));
+      ws.send(note("0xheads", { number: "zz" }));
+      ws.send(note("0xtxs", validTx));
+      ws.send(note("0xheads", { number: "0x5", hash: validTx.hash, timestamp: "0x1" }));
     });
     const closedHttp = await freePort();
     const { source: s, log } = await source({
-      wsUrl: `ws://127.0.0.1:${address.port}`,
+      wsUrl: node.url,
       httpUrl: `http://127.0.0.1:${closedHttp}`,
     });
     await s.start(); // the HTTP catch-up fails: logged, not fatal
@@ -518,7 +518,7 @@ describe("mempool source", () => {
     const reports = log.lines.filter((l) => l.msg === "Ignored malformed messages from the node");
     expect(reports.reduce((n, r) => n + Number(r.count), 0)).toBe(6);
     expect(log.messages()).toContain("Could not catch up from txpool_content");
-    await new Promise<void>((r) => wss.close(() => r()));
+    await node.close();
   });
 
   it("stop() wakes pending next() calls with undefined", async () => {
