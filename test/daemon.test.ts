@@ -33,6 +33,16 @@ async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_00
   }
 }
 
+/** The attacker contract's call: a 4M USD flash loan that moves the market's price and drains it. */
+function attackData(net: RunningDevnet): Hex {
+  const d = net.deployment;
+  return encodeFunctionData({
+    abi: SpotPriceAttacker.abi,
+    functionName: "attackWithFlashLender",
+    args: [d.flashLender, d.market, parseUnits("4000000", 6)],
+  });
+}
+
 /** The daemon's config for a devnet: its market protected, its local relay, `forks` forks. */
 function configFor(net: RunningDevnet, extra: { forks: number; recordPath?: string; metricsPort?: number }) {
   const d = net.deployment;
@@ -85,11 +95,7 @@ describe("guardian daemon on a devnet", () => {
     const { publicClient } = net.devnet;
     const attacker = devnetAccount("attacker");
     const contract = await deployAndMine(net.devnet, attacker, SpotPriceAttacker, []);
-    const data = encodeFunctionData({
-      abi: SpotPriceAttacker.abi,
-      functionName: "attackWithFlashLender",
-      args: [d.flashLender, d.market, parseUnits("4000000", 6)],
-    });
+    const data = attackData(net);
     const raw = await signTx(net.devnet, attacker, { to: contract, data, tipGwei: 30, gas: 3_000_000n });
     const attackHash = keccak256(raw);
     await publicClient.sendRawTransaction({ serializedTransaction: raw });
@@ -200,7 +206,6 @@ describe("guardian daemon while its forks reset", () => {
   });
 
   it("screens a dangerous transaction again on the newest head when a fork behind finds no attack", async () => {
-    const d = net.deployment;
     const attacker = devnetAccount("attacker");
     gate = new Promise((resolve) => {
       openGate = resolve;
@@ -212,11 +217,7 @@ describe("guardian daemon while its forks reset", () => {
       guardian.stats().forks.head === deployedIn ? true : undefined,
     );
     expect(guardian.stats().forks.atHead).toBe(0);
-    const data = encodeFunctionData({
-      abi: SpotPriceAttacker.abi,
-      functionName: "attackWithFlashLender",
-      args: [d.flashLender, d.market, parseUnits("4000000", 6)],
-    });
+    const data = attackData(net);
     const raw = await signTx(net.devnet, attacker, { to: contract, data, tipGwei: 30, gas: 3_000_000n });
     const attackHash = keccak256(raw);
     await net.devnet.publicClient.sendRawTransaction({ serializedTransaction: raw });
@@ -279,11 +280,7 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
       nonce: nonce + 1,
       to: contract,
       gas: 3_000_000n,
-      data: encodeFunctionData({
-        abi: SpotPriceAttacker.abi,
-        functionName: "attackWithFlashLender",
-        args: [d.flashLender, d.market, parseUnits("4000000", 6)],
-      }),
+      data: attackData(net),
       ...fees,
     });
     await publicClient.sendRawTransaction({ serializedTransaction: deploy });
