@@ -788,7 +788,6 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       stats: () => ({
         ...counters,
         rescreened: rescreener.count(),
-        rescreenedFresh: counters.rescreenedFresh,
         source: source.stats(),
         forks: forks.health(),
         ...(stateCache ? { stateCache: stateCache.stats() } : {}),

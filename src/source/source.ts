@@ -132,8 +132,12 @@ const DEFAULTS = {
   stableMs: 10_000,
   /** Recent head hashes remembered, so a head is emitted once even if reported twice. */
   headMemory: 64,
-  /** Recently seen transactions remembered by sender and nonce. */
-  senderMemory: 20_000,
+  /**
+   * Recently seen transactions remembered by sender and nonce. A sender's earlier transactions
+   * matter only while they are pending, seconds; each entry holds a whole transaction (a
+   * deployment's input is kilobytes), so 20,000 of them would keep tens of MB alive.
+   */
+  senderMemory: 4_096,
 } as const;
 
 /** A pool over `reconcileMaxPool` is reconciled with at most this often. */
