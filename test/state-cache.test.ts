@@ -106,6 +106,34 @@ describe("fork state cache", () => {
     expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(7));
   });
 
+  it("resets a fork to a block full of transactions with one upstream read of its header", async () => {
+    // Three transactions in one block: the node builds the whole block only if asked for it.
+    await up.call("evm_setAutomine", [false]);
+    for (let i = 0; i < 3; i++)
+      await up.call("eth_sendTransaction", [{ from: FROM, to: OTHER, value: "0x1" }]);
+    await up.call("evm_mine");
+    await up.call("evm_setAutomine", [true]);
+    const n = await head();
+    const block = await up.call<{ hash: string; transactions: unknown[] }>("eth_getBlockByNumber", [
+      `0x${n.toString(16)}`,
+      false,
+    ]);
+    expect(block.transactions).toHaveLength(3);
+    const before = cache.stats().blockFetches;
+    await cache.advance(n);
+    await resetTo(n);
+    // One block read in all (its header and hashes), whatever the fork asked for.
+    expect(cache.stats().blockFetches).toBe(before + 1);
+    const forked = await f.call<{ hash: string }>("eth_getBlockByNumber", ["latest", false]);
+    expect(forked.hash).toBe(block.hash);
+    expect(BigInt(await f.call<string>("eth_getBalance", [OTHER, "latest"]))).toBe(
+      BigInt(await up.call<string>("eth_getBalance", [OTHER, "latest"])),
+    );
+    // A transaction of that block is still found, by hash, upstream.
+    const [first] = block.transactions as string[];
+    const tx = await f.call<{ hash: string } | null>("eth_getTransactionByHash", [first]);
+    expect(tx?.hash).toBe(first);
+  });
   it("forgets state nobody read for several heads", async () => {
     await up.call("anvil_setCode", [OTHER, "0x60003560005500"]);
     await send({ to: OTHER, data: word(1) });

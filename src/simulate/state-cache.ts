@@ -245,8 +245,23 @@ export async function startStateCache(options: {
     await Promise.all(requests);
   }
 
-  /** Blocks and the chain id: fetched once, shared by every fork (a reset reads its block twice). */
+  /**
+   * Blocks and the chain id: fetched once, shared by every fork (a reset reads its block twice).
+   *
+   * A block asked for with its transactions is answered without them: an Anvil fork reads its
+   * fork block whole at every reset, only to keep it in its history, and nothing the forks run
+   * reads that block's transactions (a transaction's own lookup goes upstream by hash). Building
+   * a full block is the node's work, not the wire's: 49 ms for 300 transactions on Anvil, at
+   * every head, against 2 ms for the header and hashes; the fork's reset took 70 ms instead of 15.
+   */
   function fixedAnswer(method: string, params: unknown[]): Promise<Answer> {
+    if ((method === "eth_getBlockByNumber" || method === "eth_getBlockByHash") && params[1] === true) {
+      return fixedAnswer(method, [params[0], false]).then((a) =>
+        a.result !== null && typeof a.result === "object"
+          ? { result: { ...(a.result as Record<string, unknown>), transactions: [] } }
+          : a,
+      );
+    }
     const key = `${method}:${JSON.stringify(params)}`;
     const known = fixed.get(key);
     if (known) {
@@ -272,15 +287,9 @@ export async function startStateCache(options: {
     head = n;
     values = new Map();
     for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) forget(key);
-    // A fork reset to this head reads its block (header, then with transactions) first.
-    const tag = `0x${n.toString(16)}`;
-    const blocks = [
-      fixedAnswer("eth_getBlockByNumber", [tag, false]),
-      fixedAnswer("eth_getBlockByNumber", [tag, true]),
-    ];
-    prefetched = Promise.all([prefetch(n, values), ...blocks.map((b) => b.catch(() => undefined))]).then(
-      () => undefined,
-    );
+    // A fork reset to this head reads its block first.
+    const block = fixedAnswer("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
+    prefetched = Promise.all([prefetch(n, values), block.catch(() => undefined)]).then(() => undefined);
     return prefetched;
   }
 
