@@ -320,6 +320,15 @@ type RunResult = {
   }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Ordinary screenings held back while dangerous-ranked ones ran: holds, waits and their time. */
+  urgency: {
+    holds: number;
+    refused: number;
+    expired: number;
+    waits: number;
+    waitedMs: number;
+    heldMs: number;
+  };
   /** The fork pool at heads: how long forks are away resetting, and where that time goes. */
   forks: {
     resets: number;
@@ -643,6 +652,7 @@ async function run(
       anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,
     },
     eventLoopDelayMs: usage.eventLoopDelayMs,
+    urgency: stats.urgency,
     forks: {
       resets: stats.forks.resets,
       servedBehind: stats.forks.servedBehind,
@@ -747,7 +757,7 @@ try {
     const r = await run(world, devnet, keys, attackContract, { ...p, duration: args.duration });
     results.push(r);
     log(
-      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; state dumps ${r.stateCache?.dumpKbAvg ?? "-"} KB in ${r.stateCache?.dumpMsAvg ?? "-"} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; urgency ${JSON.stringify(r.urgency)}; state dumps ${r.stateCache?.dumpKbAvg ?? "-"} KB in ${r.stateCache?.dumpMsAvg ?? "-"} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
     );
   }
 } finally {

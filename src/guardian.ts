@@ -14,6 +14,7 @@ import {
   startMetricsServer,
 } from "./internal/metrics.ts";
 import { shippedFile } from "./internal/paths.ts";
+import { createPriorityGate, type PriorityGateStats } from "./internal/priority-gate.ts";
 import { createRpc, type Rpc } from "./internal/rpc.ts";
 import { createAlerter } from "./record/alerts.ts";
 import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
@@ -144,6 +145,8 @@ export type RunningGuardian = {
     rescreenedFresh: number;
     /** Dangerous calls simulated again after their sender's earlier pending transactions. */
     afterPending: number;
+    /** Ordinary screenings held back while dangerous-ranked ones ran (see `createPriorityGate`). */
+    urgency: PriorityGateStats;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
     forks: ReturnType<ForkPool["health"]>;
     stateCache?: StateCacheStats;
@@ -327,6 +330,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     const rescreener = createRescreener({ upstream, requeue: (tx, rank) => source.requeue(tx, rank) });
     /** Transactions requeued to be screened on a fork at the newest head (see `screen`). */
     const screenedFresh = new WeakSet<PendingTx>();
+    /**
+     * While a transaction the prefilter ranks dangerous is screened, ordinary ones wait before
+     * they start, so its simulation and proof get the cores (bounded: see the gate).
+     */
+    const urgency = createPriorityGate();
     /** The last few heads by number, for the context of a fork at any of them. */
     const recentHeads = new Map<bigint, Head>();
     source.onHead((head) => {
@@ -394,8 +402,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         metrics.skipped.inc();
         return;
       }
-      const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
       const rank = ranks.get(tx) ?? 0;
+      const urgent = !naive && rank >= FAST_LANE_MIN_RANK;
+      if (!urgent && !naive) await urgency.clear();
+      const endHold = urgent ? urgency.hold() : () => {};
+      const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
       // A dangerous-looking transaction to a contract none of the last heads' simulations read
       // (an attack's fresh contract) has its state read ahead from the node's access list for it,
       // alongside the wait for a fork and the simulation, instead of one fetch at a time.
@@ -421,9 +432,10 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         released = true;
       };
       try {
-        await screen(tx, timings, head, context, fork, release);
+        await screen(tx, timings, head, context, fork, release, endHold);
       } finally {
         release();
+        endHold();
       }
     }
 
@@ -460,6 +472,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       context: BlockContext,
       fork: Fork,
       release: () => void,
+      /** Ends the urgency hold: the transaction needs no more than its share of the machine. */
+      settled: () => void,
     ): Promise<void> {
       if (naive) {
         await fork.rpc.call("anvil_reset", [
@@ -586,6 +600,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       };
       for (const fn of decisionListeners) fn(decided);
       if (verdict.decision !== "pause" || shadow) {
+        settled();
         // The fork may not be reset under a speculative proof still running on it.
         if (speculation) await speculation.proof.catch(() => {});
         release();
@@ -661,6 +676,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           }
           for (const fn of responseListeners) fn(incidentId, e);
           if (e.kind === "bundle") {
+            settled(); // out: the rest is waiting for blocks
             const first = timings.bundleSentMs === undefined && !e.error;
             if (first) {
               timings.bundleSentMs = e.sentAt - tx.seenAt;
@@ -682,6 +698,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
               ...(e.error ? { error: e.error } : {}),
             });
           } else if (e.kind === "proof" && !e.proof.works) {
+            settled();
             const message = `pause not sent: ${e.proof.reason}`;
             void opened.then(() =>
               record.append({
@@ -788,6 +805,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       stats: () => ({
         ...counters,
         rescreened: rescreener.count(),
+        urgency: urgency.stats(),
         source: source.stats(),
         forks: forks.health(),
         ...(stateCache ? { stateCache: stateCache.stats() } : {}),
@@ -801,7 +819,6 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
   }
 }
 
-/** Protected contracts the transaction reached: ran their code, moved their tokens, or read for them. */
 /** Every account a call tree ran code of or called from. */
 function accountsUsed(root: CallFrame): Set<Address> {
   const used = new Set<Address>();

@@ -291,6 +291,8 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
     );
     expect(decision.verdict.decision).toBe("pause");
     expect(guardian.stats().afterPending).toBeGreaterThanOrEqual(1);
+    // Both are ranked dangerous (fresh code, a large gas limit): ordinary work made way for them.
+    expect(guardian.stats().urgency.holds).toBeGreaterThanOrEqual(2);
 
     // The pause lands first; the deployment then the call follow it, and the call fails.
     await until("the pause bundle", () => (guardian.stats().incidents >= 1 ? true : undefined));
