@@ -508,6 +508,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       /** The head of the fork `sim` ran on, and whether that fork is still held for the proof. */
       let simHead = fork.head;
       let holdsFork = true;
+      /** The sender's pending transactions `sim` ran after, if it did: the proof runs them too. */
+      let ranAfter: PendingTx[] | undefined;
       // A dangerous-looking call that reverted or reached no code may need its sender's earlier
       // pending transactions (a contract deployed and called in one go): run them first.
       // (On a fork a head behind, the newest block may be all it needs: screened again below.)
@@ -538,6 +540,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           if (chained) {
             sim = chained;
             simHead = ex.head;
+            ranAfter = before;
             counters.afterPending++;
           }
         } finally {
@@ -579,7 +582,9 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         scoredMs: timings.scoredMs,
       });
       const targets = affectedTargets(sim.root, protectedAddresses);
-      const speculated = speculation && sameSet(speculation.targets, targets) ? speculation : undefined;
+      // A speculative proof ran without the predecessors: it cannot stand for a chained simulation.
+      const speculated =
+        speculation && !ranAfter && sameSet(speculation.targets, targets) ? speculation : undefined;
       const incidentId =
         verdict.decision === "ignore" ? undefined : incidentIdFor(config.chain.chainId, tx.hash);
       const decided: Decided = {
@@ -718,7 +723,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         if (tx.to === null) release();
         if (speculated) counters.speculativeProofsUsed++;
         const result: Outcome = await responder.respond(
-          { incidentId, attack: tx, targets, context },
+          { incidentId, attack: tx, targets, context, ...(ranAfter ? { before: ranAfter } : {}) },
           onEvent,
           {
             ...(tx.to === null || !holdsFork ? {} : { forkRpc: fork.rpc }),

@@ -9,6 +9,7 @@ import {
   keccak256,
   parseGwei,
   parseUnits,
+  toHex,
 } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
@@ -16,11 +17,17 @@ import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
 import { deployAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
 import { type Decided, type Resolved, type RunningGuardian, startGuardian } from "../src/guardian.ts";
+import { startAnvil } from "../src/internal/anvil.ts";
 import { parseConfig } from "../src/internal/config.ts";
 import { silentLogger } from "../src/internal/logger.ts";
 import { freePort } from "../src/internal/ports.ts";
+import { createRpc } from "../src/internal/rpc.ts";
 import { readIncidents, verifyIncidentLog } from "../src/record/incidents.ts";
+import { pauseCalldata } from "../src/respond/pause-tx.ts";
+import { provePause } from "../src/respond/prove.ts";
 import type { ResponseEvent } from "../src/respond/responder.ts";
+import { nextBlockContext } from "../src/simulate/simulate.ts";
+import type { PendingTx } from "../src/source/types.ts";
 import { marketPaused, signTx } from "./helpers.ts";
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
@@ -243,6 +250,7 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
   let net: RunningDevnet;
   let guardian: RunningGuardian;
   const decisions: Decided[] = [];
+  const responses: ResponseEvent[] = [];
 
   beforeAll(async () => {
     net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
@@ -252,11 +260,68 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
       logger: silentLogger(),
     });
     guardian.onDecision((x) => decisions.push(x));
+    guardian.onResponse((_, e) => responses.push(e));
   });
 
   afterAll(async () => {
     await guardian?.stop();
     await net?.stop();
+  });
+
+  it("proves the pause against the call run after the sender's pending deployment", async () => {
+    const d = net.deployment;
+    const { publicClient } = net.devnet;
+    const attacker = devnetAccount("attacker");
+    const nonce = await publicClient.getTransactionCount({ address: attacker.address });
+    const pending = (tx: Partial<PendingTx>): PendingTx => ({
+      hash: keccak256(toHex(`pending ${tx.nonce}`)),
+      from: attacker.address,
+      to: null,
+      nonce,
+      input: "0x",
+      value: 0n,
+      gas: 3_000_000n,
+      gasPrice: undefined,
+      maxFeePerGas: undefined,
+      maxPriorityFeePerGas: undefined,
+      type: "0x2",
+      chainId: d.chainId,
+      seenAt: 0,
+      ...tx,
+    });
+    const deploy = pending({
+      input: encodeDeployData({ abi: SpotPriceAttacker.abi, bytecode: SpotPriceAttacker.bytecode, args: [] }),
+    });
+    const call = pending({
+      to: getContractAddress({ from: attacker.address, nonce: BigInt(nonce) }),
+      nonce: nonce + 1,
+      input: attackData(net),
+    });
+    const fork = await startAnvil({ forkUrl: net.anvil.rpcUrl, noMining: true, accounts: 0 });
+    try {
+      const rpc = createRpc(fork.rpcUrl);
+      const incidentId = keccak256(toHex("proof with predecessors"));
+      const real = {
+        sentinel: devnetAccount("sentinel").address,
+        guardian: d.guardian.address,
+        pauseData: pauseCalldata([d.market], incidentId),
+        attack: call,
+        targets: [d.market],
+        context: nextBlockContext(await publicClient.getBlock()),
+      };
+      // The real pause, the deployment, then the call: the call reverts.
+      expect(await provePause(rpc, { ...real, before: [deploy] })).toMatchObject({
+        works: true,
+        attackReverted: true,
+      });
+      // A "pause" that pauses nothing (a call to an account without code): the call drains.
+      const noop = { ...real, guardian: devnetAccount("safeOwner1").address, pauseData: "0x" as Hex };
+      expect(await provePause(rpc, { ...noop, before: [deploy] })).toMatchObject({ works: false });
+      // Without the deployment the call reaches no code, and any pause looks sufficient.
+      expect(await provePause(rpc, noop)).toMatchObject({ works: true, drainedAfterPause: false });
+    } finally {
+      await fork.stop();
+    }
   });
 
   it("simulates the call after the sender's pending deployment, and pauses ahead of both", async () => {
@@ -296,6 +361,10 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
 
     // The pause lands first; the deployment then the call follow it, and the call fails.
     await until("the pause bundle", () => (guardian.stats().incidents >= 1 ? true : undefined));
+    // The proof ran the deployment between the pause and the call, as the block will: the call
+    // reverted there (alone, it would have reached no code and proved nothing).
+    const proof = await until("the proof", () => responses.find((e) => e.kind === "proof"));
+    expect(proof.kind === "proof" && proof.proof.works && proof.proof.attackReverted).toBe(true);
     await new Promise((r) => setTimeout(r, 200)); // the bundle reaches the relay
     const built = await net.buildBlock();
     const block = await publicClient.getBlock({ blockNumber: built.number });

@@ -15,23 +15,30 @@ export type Proof =
   | { works: true; pauseGasUsed: bigint; attackReverted: boolean; drainedAfterPause: boolean }
   | { works: false; reason: string; pauseGasUsed: bigint };
 
+/** What a proof runs: the pause, then the attack (after its sender's pending predecessors). */
+export type ProofParams = {
+  sentinel: Address;
+  guardian: Address;
+  pauseData: Hex;
+  attack: PendingTx;
+  /**
+   * The attacker's earlier pending transactions the attack was simulated after (nonce order):
+   * they run between the pause and the attack, as they would land behind the pause. Without
+   * them a call to a contract they deploy reaches no code, and any pause would look sufficient.
+   */
+  before?: readonly PendingTx[];
+  targets: readonly Address[];
+  context: BlockContext;
+};
+
 /**
  * Before anything is sent: run [pause, attack] in one simulated next block (`eth_simulateV1`)
  * and check that the pause succeeds and the attack then fails, or at least no longer moves
  * tokens out of the targets. A pause that would not stop the attack is not worth a bundle: the
- * caller alerts instead and says why.
+ * caller alerts instead and says why. With predecessors, the proof mines (they may be creations,
+ * which Anvil's `eth_simulateV1` cannot run), on a fork the caller holds alone.
  */
-export async function provePause(
-  rpc: Rpc,
-  p: {
-    sentinel: Address;
-    guardian: Address;
-    pauseData: Hex;
-    attack: PendingTx;
-    targets: readonly Address[];
-    context: BlockContext;
-  },
-): Promise<Proof> {
+export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
   const overrides = {
     number: `0x${p.context.number.toString(16)}`,
     time: `0x${p.context.timestamp.toString(16)}`,
@@ -42,7 +49,7 @@ export async function provePause(
     value: `0x${p.attack.value.toString(16)}`,
     gas: `0x${p.attack.gas.toString(16)}`,
   };
-  if (!p.attack.to) return proveByMining(rpc, p);
+  if (!p.attack.to || (p.before?.length ?? 0) > 0) return proveByMining(rpc, p);
   attackCall.to = p.attack.to;
   const result = await rpc.call<{ calls: SimCall[] }[]>("eth_simulateV1", [
     {
@@ -99,20 +106,27 @@ type Receipt = { status: Hex; gasUsed: Hex; logs: { address: string; topics: Hex
 
 /**
  * The same proof by mining a block on the fork (Anvil's `eth_simulateV1` cannot run contract
- * creations, and an attack may live in a constructor): impersonate both senders, send the pause
- * then the attack, mine at the next block's timestamp, read the receipts, revert.
+ * creations, and an attack may live in a constructor): impersonate both senders, send the pause,
+ * the attack's pending predecessors then the attack, mine at the next block's timestamp, read
+ * the receipts, revert. The sends all carry the same default fees, so the block keeps their order.
  */
-async function proveByMining(
-  rpc: Rpc,
-  p: {
-    sentinel: Address;
-    guardian: Address;
-    pauseData: Hex;
-    attack: PendingTx;
-    targets: readonly Address[];
-    context: BlockContext;
-  },
-): Promise<Proof> {
+async function proveByMining(rpc: Rpc, p: ProofParams): Promise<Proof> {
+  // Predecessors the fork has mined already (it may be at a newer head) are not sent again.
+  const mined =
+    (p.before?.length ?? 0) > 0
+      ? BigInt(await rpc.call<Hex>("eth_getTransactionCount", [p.attack.from, "latest"]))
+      : 0n;
+  const before = (p.before ?? []).filter((b) => BigInt(b.nonce) >= mined);
+  const send = (tx: PendingTx) =>
+    rpc.call<Hex>("eth_sendTransaction", [
+      {
+        from: tx.from,
+        ...(tx.to ? { to: tx.to } : {}),
+        data: tx.input,
+        value: `0x${tx.value.toString(16)}`,
+        gas: `0x${tx.gas.toString(16)}`,
+      },
+    ]);
   const snapshot = await rpc.call<Hex>("evm_snapshot");
   try {
     await rpc.call("anvil_impersonateAccount", [p.sentinel]);
@@ -120,14 +134,8 @@ async function proveByMining(
     const pauseHash = await rpc.call<Hex>("eth_sendTransaction", [
       { from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" },
     ]);
-    const attackHash = await rpc.call<Hex>("eth_sendTransaction", [
-      {
-        from: p.attack.from,
-        data: p.attack.input,
-        value: `0x${p.attack.value.toString(16)}`,
-        gas: `0x${p.attack.gas.toString(16)}`,
-      },
-    ]);
+    for (const b of before) await send(b);
+    const attackHash = await send(p.attack);
     await rpc.call("evm_setNextBlockTimestamp", [`0x${p.context.timestamp.toString(16)}`]);
     await rpc.call("evm_mine");
     const pause = await rpc.call<Receipt | null>("eth_getTransactionReceipt", [pauseHash]);

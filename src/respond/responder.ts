@@ -41,6 +41,8 @@ export type ResponseRequest = {
   targets: Address[];
   /** Next-block context the attack was simulated in. */
   context: BlockContext;
+  /** The attacker's earlier pending transactions the attack was simulated after (the proof runs them too). */
+  before?: readonly PendingTx[];
 };
 
 export type ResponderOptions = {
@@ -302,7 +304,10 @@ export function createResponder(options: ResponderOptions): Responder {
     attack: request.attack,
     targets: request.targets,
     context: request.context,
+    ...(request.before ? { before: request.before } : {}),
   });
+  /** A proof that mines (a creation, or predecessors to run first) needs a fork to itself. */
+  const mines = (request: ResponseRequest) => request.attack.to === null || (request.before?.length ?? 0) > 0;
 
   // The first secp256k1 signature of a process builds precomputed tables (tens of ms): pay that
   // at start, not on the way to a pause. Nothing signed here is sent.
@@ -325,8 +330,8 @@ export function createResponder(options: ResponderOptions): Responder {
       await warm;
     },
     prove(request, forkRpc) {
-      if (request.attack.to === null)
-        return Promise.reject(new Error("a creation is proved on a fork of its own: use respond"));
+      if (mines(request))
+        return Promise.reject(new Error("a proof that mines runs on a fork of its own: use respond"));
       return provePause(forkRpc, proofParams(request));
     },
     async respond(request, onEvent, respondOptions = {}) {
@@ -335,7 +340,7 @@ export function createResponder(options: ResponderOptions): Responder {
       // The simulation's own fork is at the right state and already warm; a contract-creation
       // attack is proved by mining on a fork, which needs one to itself.
       const proof = await (respondOptions.proof ??
-        (forkRpc && request.attack.to !== null
+        (forkRpc && !mines(request)
           ? provePause(forkRpc, proofParams(request))
           : options.withFork((rpc) => provePause(rpc, proofParams(request)))));
       onEvent({ kind: "proof", at: now(), proof });
