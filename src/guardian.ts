@@ -55,8 +55,12 @@ export const CODE_VERSION = "vigil-0.1.0";
  */
 const SIMULATIONS_PER_FORK = 3;
 
-/** Workers that serve only transactions ranked at least FAST_LANE_MIN_RANK by the prefilter. */
-const FAST_LANE_WORKERS = 1;
+/**
+ * Workers that serve only transactions ranked at least FAST_LANE_MIN_RANK by the prefilter. Two:
+ * a contract deployment being screened (ranked like a call to fresh code) must not hold the
+ * attack that follows it in the queue.
+ */
+const FAST_LANE_WORKERS = 2;
 /** A call to a contract few have used (or a creation) with a large gas limit. */
 const FAST_LANE_MIN_RANK = 3;
 /** Most earlier pending transactions of a sender run before one of its calls (`pendingFirst`). */
@@ -286,6 +290,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       withFork: (fn) => onFork(fn, { exclusive: true }),
       logger,
     });
+    /** Pauses followed until they land, after their worker moved on (see `screen`). */
+    const following = new Set<Promise<void>>();
+    // Runs after the responder's stop, which ends every pause still followed ("failed", the
+    // daemon stopped): their last record lines are written before the record closes.
+    cleanups.push({ name: "pauses followed", fn: async () => void (await Promise.allSettled(following)) });
     cleanups.push({ name: "responder", fn: () => responder.stop() });
     await responder.ready();
 
@@ -413,13 +422,16 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       if (!naive && rank >= FAST_LANE_MIN_RANK && !stateCache?.isHot(tx.to ?? tx.from))
         void stateCache?.readAheadFor(tx);
       // A fork still a head behind (while the others reset) serves the common load. A transaction
-      // the prefilter ranks dangerous takes a fork at the newest head if one is free; if none is,
-      // it does not wait for one: it is screened at once on a fork a head behind, where only a
-      // pause stands (see `screen`). Anything else there is screened again at the newest head.
+      // the prefilter ranks dangerous takes a fork at the newest head if one is not resetting
+      // (over its share of simulations if need be); if none is, it does not wait for one: it is
+      // screened at once on a fork a head behind, where only a pause stands (see `screen`).
+      // Anything else there is screened again at the newest head.
       const fresh = naive || screenedFresh.has(tx);
       const fork =
         !fresh && rank >= FAST_LANE_MIN_RANK
-          ? (forks.tryAcquire() ?? forks.tryAcquire({ behindOk: true }) ?? (await forks.acquire()))
+          ? (forks.tryAcquire({ urgent: true }) ??
+            forks.tryAcquire({ behindOk: true, urgent: true }) ??
+            (await forks.acquire({ urgent: true })))
           : await forks.acquire({ behindOk: !fresh });
       timings.forkMs = now() - tx.seenAt;
       // The context is the block after the fork's own head (a newer head may have come meanwhile).
@@ -664,65 +676,102 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         at: Date.now(),
       });
 
-      let outcome: IncidentOutcome;
       let includedBlock: bigint | undefined;
       if (verdict.decision !== "pause") {
         await opened;
         return;
       }
+      /** The incident's last line, alert and listeners, once its outcome is known. */
+      const finish = async (outcome: IncidentOutcome) => {
+        timings.resolvedMs = now() - tx.seenAt;
+        await record.append({
+          kind: "resolved",
+          incidentId,
+          at: Date.now(),
+          outcome,
+          ...(includedBlock !== undefined ? { includedBlock: includedBlock.toString() } : {}),
+          timings: { ...timings },
+        });
+        alerter.notify({
+          chainId: config.chain.chainId,
+          incidentId,
+          severity: "pause",
+          title: `Incident ${outcome}`,
+          score: verdict.score,
+          reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
+          txHash: tx.hash,
+          targets,
+          outcome,
+          recordPath: config.record.path,
+          at: Date.now(),
+        });
+        for (const fn of resolvedListeners) {
+          fn({ incidentId, tx, outcome, ...(includedBlock !== undefined ? { includedBlock } : {}), timings });
+        }
+      };
       if (shadow) {
         await opened;
-        outcome = "shadow";
-      } else {
-        const onEvent = (e: ResponseEvent) => {
-          if (e.kind === "proof") {
-            release();
-            timings.provedMs = e.at - tx.seenAt;
+        await finish("shadow");
+        return;
+      }
+      // The worker moves on once the first bundle is out (or the proof refused the pause):
+      // following the pause until it lands takes blocks, and must not hold a worker meanwhile.
+      let out: () => void = () => {};
+      const sent = new Promise<void>((resolve) => {
+        out = resolve;
+      });
+      const onEvent = (e: ResponseEvent) => {
+        if (e.kind === "proof") {
+          release();
+          timings.provedMs = e.at - tx.seenAt;
+        }
+        for (const fn of responseListeners) fn(incidentId, e);
+        if (e.kind === "bundle") {
+          settled(); // out: the rest is waiting for blocks
+          out();
+          const first = timings.bundleSentMs === undefined && !e.error;
+          if (first) {
+            timings.bundleSentMs = e.sentAt - tx.seenAt;
+            timings.bundleAckMs = e.at - tx.seenAt;
           }
-          for (const fn of responseListeners) fn(incidentId, e);
-          if (e.kind === "bundle") {
-            settled(); // out: the rest is waiting for blocks
-            const first = timings.bundleSentMs === undefined && !e.error;
-            if (first) {
-              timings.bundleSentMs = e.sentAt - tx.seenAt;
-              timings.bundleAckMs = e.at - tx.seenAt;
-            }
-            metrics.recordBundle({
-              relay: e.relay,
-              ...(e.error ? { error: e.error } : {}),
-              ...(first ? { sinceSeenMs: e.sentAt - tx.seenAt } : {}),
-            });
-            void record.append({
-              kind: "bundle",
+          metrics.recordBundle({
+            relay: e.relay,
+            ...(e.error ? { error: e.error } : {}),
+            ...(first ? { sinceSeenMs: e.sentAt - tx.seenAt } : {}),
+          });
+          void record.append({
+            kind: "bundle",
+            incidentId,
+            at: Date.now(),
+            relay: e.relay,
+            targetBlock: e.targetBlock.toString(),
+            pauseTxHash: e.pauseTxHash,
+            ...(e.bundleHash ? { bundleHash: e.bundleHash } : {}),
+            ...(e.error ? { error: e.error } : {}),
+          });
+        } else if (e.kind === "proof" && !e.proof.works) {
+          settled();
+          out();
+          const message = `pause not sent: ${e.proof.reason}`;
+          void opened.then(() =>
+            record.append({
+              kind: "note",
               incidentId,
               at: Date.now(),
-              relay: e.relay,
-              targetBlock: e.targetBlock.toString(),
-              pauseTxHash: e.pauseTxHash,
-              ...(e.bundleHash ? { bundleHash: e.bundleHash } : {}),
-              ...(e.error ? { error: e.error } : {}),
-            });
-          } else if (e.kind === "proof" && !e.proof.works) {
-            settled();
-            const message = `pause not sent: ${e.proof.reason}`;
-            void opened.then(() =>
-              record.append({
-                kind: "note",
-                incidentId,
-                at: Date.now(),
-                message,
-              }),
-            );
-          } else if (e.kind === "resolved" && e.includedBlock !== undefined) {
-            includedBlock = e.includedBlock;
-          }
-        };
-        // Proving on the simulation's own fork (still held) avoids waiting for another one. A
-        // creation attack is proved on a fork to itself: give this one back first, or with a
-        // single fork the proof would wait for ourselves.
-        if (tx.to === null) release();
-        if (speculated) counters.speculativeProofsUsed++;
-        const result: Outcome = await responder.respond(
+              message,
+            }),
+          );
+        } else if (e.kind === "resolved" && e.includedBlock !== undefined) {
+          includedBlock = e.includedBlock;
+        }
+      };
+      // Proving on the simulation's own fork (still held) avoids waiting for another one. A
+      // creation attack is proved on a fork to itself: give this one back first, or with a
+      // single fork the proof would wait for ourselves.
+      if (tx.to === null) release();
+      if (speculated) counters.speculativeProofsUsed++;
+      const follow = (async () => {
+        const outcome: Outcome = await responder.respond(
           { incidentId, attack: tx, targets, context, ...(ranAfter ? { before: ranAfter } : {}) },
           onEvent,
           {
@@ -732,34 +781,24 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           },
         );
         await opened;
-        outcome = result;
         metrics.recordOutcome(outcome);
-      }
-      timings.resolvedMs = now() - tx.seenAt;
-      await record.append({
-        kind: "resolved",
-        incidentId,
-        at: Date.now(),
-        outcome,
-        ...(includedBlock !== undefined ? { includedBlock: includedBlock.toString() } : {}),
-        timings: { ...timings },
-      });
-      alerter.notify({
-        chainId: config.chain.chainId,
-        incidentId,
-        severity: "pause",
-        title: `Incident ${outcome}`,
-        score: verdict.score,
-        reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
-        txHash: tx.hash,
-        targets,
-        outcome,
-        recordPath: config.record.path,
-        at: Date.now(),
-      });
-      for (const fn of resolvedListeners) {
-        fn({ incidentId, tx, outcome, ...(includedBlock !== undefined ? { includedBlock } : {}), timings });
-      }
+        await finish(outcome);
+      })();
+      let detached = false;
+      const followed: Promise<void> = follow.then(
+        () => {},
+        (error: unknown) => {
+          // Before the worker moved on, its own error handling reports it.
+          if (!detached) return;
+          counters.failed++;
+          metrics.failed.inc();
+          logger.error({ incident: incidentId, err: describeError(error) }, "Failed to follow a pause");
+        },
+      );
+      following.add(followed);
+      void followed.finally(() => following.delete(followed));
+      await Promise.race([follow, sent]);
+      detached = true;
     }
 
     const abort = new AbortController();
@@ -784,7 +823,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         }
       }
     });
-    // Stop order: no new work, then let in-flight responses finish or be cut by their stops.
+    // Stop order: no new work, then let in-flight screenings finish; pauses still followed are
+    // ended by the responder's stop.
     cleanups.push({
       name: "workers",
       fn: async () => {

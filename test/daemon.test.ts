@@ -187,6 +187,70 @@ describe("guardian daemon on a devnet", () => {
 // Two forks, and a test that holds a fork's reset open: while one fork resets to a new head the
 // other serves a head behind. An attack sent right after the block deploying its contract must
 // not be judged on the state before that block (there its call does nothing at all).
+describe("guardian daemon with a single worker", () => {
+  let net: RunningDevnet;
+  let guardian: RunningGuardian;
+  const decisions: Decided[] = [];
+  const responses: ResponseEvent[] = [];
+
+  beforeAll(async () => {
+    net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
+    // The naive baseline runs one worker: whatever holds it holds all screening.
+    guardian = await startGuardian({
+      config: configFor(net, { forks: 1 }),
+      sentinelKey: devnetPrivateKey("sentinel"),
+      logger: silentLogger(),
+      tuning: { naive: true },
+    });
+    guardian.onDecision((x) => decisions.push(x));
+    guardian.onResponse((_, e) => responses.push(e));
+  });
+
+  afterAll(async () => {
+    await guardian?.stop();
+    await net?.stop();
+  });
+
+  it("moves on to the next transaction once the pause's bundle is out, before it lands", async () => {
+    const attacker = devnetAccount("attacker");
+    const contract = await deployAndMine(net.devnet, attacker, SpotPriceAttacker, []);
+    const attack = await signTx(net.devnet, attacker, {
+      to: contract,
+      data: attackData(net),
+      gas: 3_000_000n,
+    });
+    await net.devnet.publicClient.sendRawTransaction({ serializedTransaction: attack });
+    await until("a bundle at the relay", () => responses.find((e) => e.kind === "bundle" && !e.error));
+    // No block is built: the pause is still pending, and the worker is free for this one.
+    const trader = devnetAccount("trader");
+    const transfer = await signTx(net.devnet, trader, {
+      to: net.deployment.tokens.usd,
+      data: encodeFunctionData({
+        abi: [
+          {
+            type: "function",
+            name: "transfer",
+            stateMutability: "nonpayable",
+            inputs: [
+              { name: "to", type: "address" },
+              { name: "amount", type: "uint256" },
+            ],
+            outputs: [{ type: "bool" }],
+          },
+        ],
+        functionName: "transfer",
+        args: [attacker.address, 1n],
+      }),
+    });
+    await net.devnet.publicClient.sendRawTransaction({ serializedTransaction: transfer });
+    const next = await until("a decision on the next transaction", () =>
+      decisions.find((x) => x.tx.hash === keccak256(transfer)),
+    );
+    expect(next.verdict.decision).toBe("ignore");
+    expect(responses.some((e) => e.kind === "resolved")).toBe(false);
+  });
+});
+
 describe("guardian daemon while its forks reset", () => {
   let net: RunningDevnet;
   let guardian: RunningGuardian;

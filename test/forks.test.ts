@@ -60,6 +60,11 @@ describe("fork pool", () => {
     expect(pool.tryAcquire()).toBeUndefined();
     const now = pool.tryAcquire({ behindOk: true });
     expect(now?.head).toBe(start);
+    // That fork now serves its one simulation (perFork 1): full, except to an urgent caller.
+    expect(pool.tryAcquire({ behindOk: true })).toBeUndefined();
+    const urgent = pool.tryAcquire({ behindOk: true, urgent: true });
+    expect(urgent?.id).toBe(now?.id);
+    pool.release(urgent as Fork);
     pool.release(now as Fork);
 
     // By default only a fork at the newest head will do: that waits for the reset.

@@ -28,11 +28,12 @@ export type ForkPool = {
   /**
    * Resolves with a fork at the newest head; call `release` when done. A fork serves up to
    * `perFork` simulations at once (read-only calls); `exclusive` waits until it serves none
-   * and keeps others off it (for work that mines on the fork).
+   * and keeps others off it (for work that mines on the fork). An `urgent` caller (a transaction
+   * ranked dangerous) may go over `perFork` rather than wait for a simulation to end.
    */
-  acquire(options?: { signal?: AbortSignal; exclusive?: boolean; behindOk?: boolean }): Promise<Fork>;
+  acquire(options?: AcquireOptions & { signal?: AbortSignal }): Promise<Fork>;
   /** `acquire` without waiting: a fork free now, or undefined. */
-  tryAcquire(options?: { exclusive?: boolean; behindOk?: boolean }): Fork | undefined;
+  tryAcquire(options?: AcquireOptions): Fork | undefined;
   /** The newest head the pool knows of (a fork's `head` below it means that fork serves behind). */
   newest(): bigint;
   release(fork: Fork): void;
@@ -59,6 +60,8 @@ export type ForkPool = {
   };
   stop(): Promise<void>;
 };
+
+export type AcquireOptions = { exclusive?: boolean; behindOk?: boolean; urgent?: boolean };
 
 type Slot = {
   fork: Fork;
@@ -204,12 +207,12 @@ export async function createForkPool(options: {
   }
 
   /** A free fork at the newest head (or one behind, if `behindOk`), marked in use; else undefined. */
-  function take(exclusive: boolean, behindOk: boolean): Fork | undefined {
+  function take({ exclusive = false, behindOk = false, urgent = false }: AcquireOptions): Fork | undefined {
     const oldest = behindOk ? head - BEHIND_HEADS : head;
     const usable = (s: Slot) => !s.resetting && !s.exclusive && s.fork.head >= oldest;
     // The newest state first, then the least loaded, so simulations spread over the forks.
     const ready = slots
-      .filter((s) => usable(s) && (exclusive ? s.users === 0 : s.users < perFork))
+      .filter((s) => usable(s) && (exclusive ? s.users === 0 : urgent || s.users < perFork))
       .sort((a, b) =>
         a.fork.head === b.fork.head ? a.users - b.users : a.fork.head > b.fork.head ? -1 : 1,
       )[0];
@@ -222,18 +225,18 @@ export async function createForkPool(options: {
 
   return {
     async acquire(acquireOptions = {}) {
-      const { signal, exclusive = false, behindOk = false } = acquireOptions;
+      const { signal, ...wanted } = acquireOptions;
       for (;;) {
         if (stopped) throw new Error("fork pool stopped");
         signal?.throwIfAborted();
-        const ready = take(exclusive, behindOk);
+        const ready = take(wanted);
         if (ready) return ready;
         for (const s of slots) reset(s);
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
     },
-    tryAcquire({ exclusive = false, behindOk = false } = {}) {
-      return stopped ? undefined : take(exclusive, behindOk);
+    tryAcquire(wanted = {}) {
+      return stopped ? undefined : take(wanted);
     },
     newest: () => head,
     release(fork) {
