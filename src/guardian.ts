@@ -334,7 +334,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
             sentinel: sentinel.address,
             targets: protectedAddresses,
             withFork: (fn) => onFork(fn),
-            ...(stateCache ? { keepWarm: (a: Address[]) => stateCache.keepWarm(a) } : {}),
+            ...(stateCache ? { keepWarm: (a: Address[]) => stateCache.keepWarm(a, { urgent: true }) } : {}),
           });
     const rescreener = createRescreener({ upstream, requeue: (tx, rank) => source.requeue(tx, rank) });
     /** Transactions requeued to be screened on a fork at the newest head (see `screen`). */
@@ -560,7 +560,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         }
       }
       timings.simulatedMs = now() - tx.seenAt;
-      stateCache?.keepWarm(accountsUsed(sim.root));
+      stateCache?.keepWarm(accountsUsed(sim.root), { urgent: rank >= FAST_LANE_MIN_RANK });
       const features = extractFeatures(sim, tx.from, learner?.baseline);
       const verdict = scorer.score(features);
       timings.scoredMs = now() - tx.seenAt;

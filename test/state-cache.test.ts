@@ -1,3 +1,4 @@
+import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilInstance, startAnvil } from "../src/internal/anvil.ts";
 import { silentLogger } from "../src/internal/logger.ts";
@@ -10,6 +11,9 @@ const STORE = "0x00000000000000000000000000000000000000aa"; // stores its callda
 const OTHER = "0x00000000000000000000000000000000000000bb"; // receives plain transfers
 const FROM = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const word = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
+/** A state dump as forks are sent it: gzipped JSON, hex. */
+const dumpOf = (state: string) =>
+  JSON.parse(zlib.gunzipSync(Buffer.from(state.slice(2), "hex")).toString("utf8"));
 
 describe("fork state cache", () => {
   let upstream: AnvilInstance;
@@ -31,6 +35,11 @@ describe("fork state cache", () => {
     throw new Error(`not mined: ${hash}`);
   };
   const store = (n: number) => send({ to: STORE, data: word(n) });
+  /** The accounts in the state a fork reset to `n` loads. */
+  const hotOf = async (n: bigint) => {
+    const state = await cache.stateAt(n);
+    return state ? Object.keys(dumpOf(state).accounts) : [];
+  };
 
   beforeAll(async () => {
     upstream = await startAnvil({});
@@ -161,7 +170,7 @@ describe("fork state cache", () => {
     expect(await cache.stateAt(n - 1n)).toBeUndefined(); // only ever the current head's state
     const state = await cache.stateAt(n);
     expect(state).toMatch(/^0x[0-9a-f]+$/);
-    const dumped = JSON.parse(Buffer.from((state as string).slice(2), "hex").toString("utf8"));
+    const dumped = dumpOf(state as string);
     expect(dumped.accounts[STORE.toLowerCase()].storage["0x0"]).toBe(word(9));
     // Contracts only: a fork reads every account it loads once anyway, so an EOA gains nothing.
     expect(dumped.accounts[FROM.toLowerCase()]).toBeUndefined();
@@ -182,11 +191,6 @@ describe("fork state cache", () => {
   });
 
   it("keeps what simulations use hot, though forks that loaded it no longer fetch it", async () => {
-    const hotOf = async (n: bigint) => {
-      const state = await cache.stateAt(n);
-      if (!state) return [];
-      return Object.keys(JSON.parse(Buffer.from(state.slice(2), "hex").toString("utf8")).accounts);
-    };
     await f.call("eth_call", [{ from: FROM, to: STORE, data: word(1) }, "latest"]);
     await up.call("anvil_mine", ["0x1"]);
     await cache.advance(await head());
@@ -212,6 +216,22 @@ describe("fork state cache", () => {
       await cache.advance(await head());
     }
     expect(cache.isHot(STORE)).toBe(false);
+  });
+
+  it("keeps what urgent work used in the state forks load for as long as it is hot", async () => {
+    const LENDER = "0x00000000000000000000000000000000000000dd"; // only dangerous work calls it
+    await up.call("anvil_setCode", [LENDER, "0x60003560005500"]);
+    await up.call("anvil_mine", ["0x1"]);
+    await cache.advance(await head());
+    await resetTo(await head());
+    await f.call("eth_call", [{ from: FROM, to: LENDER, data: word(1) }, "latest"]);
+    cache.keepWarm([LENDER], { urgent: true });
+    // Ten heads in which nothing uses it: past the few heads ordinary state stays loaded.
+    for (let i = 0; i < 10; i++) {
+      await up.call("anvil_mine", ["0x1"]);
+      await cache.advance(await head());
+    }
+    expect(await hotOf(await head())).toContain(LENDER);
   });
 
   it("answers an account in either form from the other, without a second upstream read", async () => {

@@ -1,5 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
 import { describeError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
 
@@ -35,8 +37,9 @@ export type StateCacheStats = {
   /** State dumps built for forks to load at a head, and the accounts they held in all. */
   dumps: number;
   dumpAccounts: number;
-  /** Their size (hex characters) and the time spent building them, in all. */
+  /** Their size as sent (hex characters of the gzip), as JSON, and the time spent building them, in all. */
   dumpBytes: number;
+  dumpJsonBytes: number;
   dumpMs: number;
   /** Access lists asked of the upstream node for cold transactions (`readAheadFor`), and failures. */
   accessLists: number;
@@ -61,8 +64,12 @@ export type StateCache = {
    * Keeps the hot state of these accounts hot: they were used at the current head. Forks that
    * loaded a dump no longer fetch what it held, so their fetches alone would let the state a
    * simulation keeps using leave the hot set; the simulations' call trees say what they used.
+   * What `urgent` work used (a simulation the prefilter ranked dangerous, the pause's own path)
+   * stays in the state forks load for as long as it is hot, not only for DUMP_HEADS: a lender
+   * that only attacks and rare large operations call, or the Guardian, would otherwise cost the
+   * next attack or proof one round trip through this cache per value.
    */
-  keepWarm(addresses: Iterable<string>): void;
+  keepWarm(addresses: Iterable<string>, options?: { urgent?: boolean }): void;
   /** Reads ahead what a transaction will touch, from the node's access list for it (see below). */
   readAheadFor(tx: TxShape): Promise<void>;
   /** Whether any state of `address` was read at one of the last heads. */
@@ -107,6 +114,8 @@ const DUMP_HEADS = 4n;
  */
 const PREFETCH_BATCH = 50;
 
+const gzip = promisify(zlib.gzip);
+
 const isBlockNumber = (x: unknown): x is string => typeof x === "string" && /^0x[0-9a-fA-F]+$/.test(x);
 
 export async function startStateCache(options: {
@@ -122,7 +131,7 @@ export async function startStateCache(options: {
   /** Answers at the current head, by key (promises: shared while in flight). */
   let values = new Map<string, Promise<Answer>>();
   /** Recently read keys: how to read them again, and the last head they were read at. */
-  const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint }>();
+  const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint; urgentHead?: bigint }>();
   /** Hot keys by account (lower-case address). */
   const hotByAddress = new Map<string, Set<string>>();
   const forget = (key: string) => {
@@ -146,6 +155,7 @@ export async function startStateCache(options: {
     dumps: 0,
     dumpAccounts: 0,
     dumpBytes: 0,
+    dumpJsonBytes: 0,
     dumpMs: 0,
     accessLists: 0,
     accessListFailures: 0,
@@ -309,7 +319,7 @@ export async function startStateCache(options: {
     };
     for (const [key, pending] of current) {
       const h = hot.get(key);
-      if (h && h.lastHead + DUMP_HEADS < n) continue;
+      if (h && h.lastHead + DUMP_HEADS < n && (h.urgentHead ?? -1n) + HOT_HEADS < n) continue;
       const answer = await pending.catch(() => undefined);
       if (!answer || answer.error !== undefined || answer.result === null) continue;
       const [method, address, slot] = key.split(":") as [string, string, string | undefined];
@@ -341,10 +351,14 @@ export async function startStateCache(options: {
       blocks: [],
       transactions: [],
     });
-    const hex: Hex = `0x${Buffer.from(json, "utf8").toString("hex")}`;
+    // Gzipped (Anvil inflates a dump that is): every fork is sent it at every head, and as hex
+    // JSON it was ~1 MB at 200 tx/s, mostly contract code. Compressed off the event loop.
+    const hex: Hex = `0x${(await gzip(Buffer.from(json, "utf8"), { level: 1 })).toString("hex")}`;
+    if (n !== head) return undefined;
     stats.dumps++;
     stats.dumpAccounts += Object.keys(complete).length;
     stats.dumpBytes += hex.length;
+    stats.dumpJsonBytes += json.length;
     stats.dumpMs += performance.now() - started;
     return hex;
   }
@@ -540,13 +554,15 @@ export async function startStateCache(options: {
     stateAt,
     readAheadFor,
     isHot,
-    keepWarm(addresses) {
+    keepWarm(addresses, options = {}) {
       for (const address of addresses) {
         const keys = hotByAddress.get(address.toLowerCase());
         if (!keys) continue;
         for (const key of keys) {
           const h = hot.get(key);
-          if (h && h.lastHead < head) h.lastHead = head;
+          if (!h) continue;
+          if (h.lastHead < head) h.lastHead = head;
+          if (options.urgent) h.urgentHead = head;
         }
       }
     },
