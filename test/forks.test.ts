@@ -5,20 +5,23 @@ import { createRpc, type Rpc } from "../src/internal/rpc.ts";
 import { createForkPool, type Fork, type ForkPool } from "../src/simulate/forks.ts";
 
 // The fork pool against a real upstream Anvil and real forks. A reset is held open through the
-// `prime` hook (the pool waits for the known state before serving), so what the pool does while
-// a fork resets is observed, not raced.
+// `beforeReset` hook, and the load of the known state after it through the `prime` hook, so
+// what the pool does meanwhile is observed, not raced.
 describe("fork pool", () => {
   let upstream: AnvilInstance;
   let up: Rpc;
   let pool: ForkPool;
-  /** Resolves the resets waiting for their known state; none is loaded (the fork reads lazily). */
+  /** Lets the resets held at their start go on. */
   let openGate: () => void = () => {};
-  let gate: Promise<undefined> = Promise.resolve(undefined);
+  let gate: Promise<void> = Promise.resolve();
   const closeGate = () => {
     gate = new Promise((resolve) => {
-      openGate = () => resolve(undefined);
+      openGate = () => resolve();
     });
   };
+  /** Lets the loads of known state go on; none is loaded (the forks read lazily). */
+  let openLoads: () => void = () => {};
+  let loads: Promise<undefined> = Promise.resolve(undefined);
 
   const mine = async () => {
     await up.call("evm_mine");
@@ -35,12 +38,14 @@ describe("fork pool", () => {
       upstreamUrl: upstream.rpcUrl,
       size: 2,
       logger: silentLogger(),
-      prime: () => gate,
+      beforeReset: () => gate,
+      prime: () => loads,
     });
   });
 
   afterAll(async () => {
     openGate();
+    openLoads();
     await pool?.stop();
     await upstream?.stop();
   });
@@ -69,7 +74,7 @@ describe("fork pool", () => {
 
     // By default only a fork at the newest head will do: that waits for the reset.
     const fresh = pool.acquire();
-    expect(await within(fresh, 150)).toBeUndefined(); // (a held reset gives up waiting at 250 ms)
+    expect(await within(fresh, 150)).toBeUndefined();
     openGate();
     expect((await fresh).head).toBe(next);
     // The fork that waited its turn resets too, once the first is done.
@@ -95,5 +100,20 @@ describe("fork pool", () => {
     await expect(waiting).rejects.toThrow();
     for (let i = 0; i < 200 && pool.health().atHead < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(pool.health()).toMatchObject({ atHead: 2, head: b });
+  });
+
+  it("serves at the new head as soon as a fork is reset, while the known state still loads", async () => {
+    loads = new Promise((resolve) => {
+      openLoads = () => resolve(undefined);
+    });
+    const next = await mine();
+    pool.advance(next);
+    // The load is held open (for up to 250 ms): the fork serves at the new head meanwhile.
+    const fresh = await within(pool.acquire(), 200);
+    expect(fresh?.head).toBe(next);
+    pool.release(fresh as Fork);
+    openLoads();
+    for (let i = 0; i < 100 && pool.health().atHead < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.health()).toMatchObject({ atHead: 2, head: next });
   });
 });
