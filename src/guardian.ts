@@ -4,6 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { extractFeatures } from "./features/extract.ts";
 import { type BaselineLearner, createBaselineLearner } from "./features/learner.ts";
 import type { Features } from "./features/types.ts";
+import { createIncidentHandler, type Decided, type Resolved, type Timings } from "./incident.ts";
 import { configVersion, metricsSettings, type ResolvedConfig } from "./internal/config.ts";
 import { describeError } from "./internal/errors.ts";
 import type { Logger } from "./internal/logger.ts";
@@ -17,10 +18,10 @@ import { shippedFile } from "./internal/paths.ts";
 import { createPriorityGate, type PriorityGateStats } from "./internal/priority-gate.ts";
 import { createRpc, type Rpc } from "./internal/rpc.ts";
 import { createAlerter } from "./record/alerts.ts";
-import { createIncidentLog, type IncidentOutcome } from "./record/incidents.ts";
+import { createIncidentLog } from "./record/incidents.ts";
 import { createPausePathWarmer } from "./respond/pause-path.ts";
 import type { Proof } from "./respond/prove.ts";
-import { createResponder, type Outcome, type ResponseEvent } from "./respond/responder.ts";
+import { createResponder, type ResponseEvent } from "./respond/responder.ts";
 import { loadModel } from "./score/model.ts";
 import { createScorer } from "./score/scorer.ts";
 import type { Model, Verdict } from "./score/types.ts";
@@ -66,44 +67,7 @@ const FAST_LANE_MIN_RANK = 3;
 /** Most earlier pending transactions of a sender run before one of its calls (`pendingFirst`). */
 const MAX_PENDING_BEFORE = 4;
 
-/** Milestones of one transaction, ms since the source first saw it. */
-export type Timings = {
-  seenAt: number;
-  /** When a worker took it from the queue, and when it had a fork at the head. */
-  dequeuedMs?: number;
-  forkMs?: number;
-  simulatedMs?: number;
-  scoredMs?: number;
-  /** When the pause was proved to stop the attack (or found not to). */
-  provedMs?: number;
-  /** When the incident record's first line was written (no bundle leaves before it). */
-  recordedMs?: number;
-  /** When the first accepted bundle's request started. */
-  bundleSentMs?: number;
-  /** When the relay acknowledged it. */
-  bundleAckMs?: number;
-  resolvedMs?: number;
-};
-
-export type Decided = {
-  tx: PendingTx;
-  verdict: Verdict;
-  features: Features;
-  simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs" | "traceMs"> & {
-    block: bigint;
-  };
-  targets: Address[];
-  incidentId: Hex | undefined;
-  timings: Timings;
-};
-
-export type Resolved = {
-  incidentId: Hex;
-  tx: PendingTx;
-  outcome: IncidentOutcome;
-  includedBlock?: bigint;
-  timings: Timings;
-};
+export type { Decided, Resolved, Timings } from "./incident.ts";
 
 export type GuardianOptions = {
   config: ResolvedConfig;
@@ -290,11 +254,31 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       withFork: (fn) => onFork(fn, { exclusive: true }),
       logger,
     });
-    /** Pauses followed until they land, after their worker moved on (see `screen`). */
-    const following = new Set<Promise<void>>();
+    const incidents = createIncidentHandler({
+      chainId: config.chain.chainId,
+      recordPath: config.record.path,
+      shadow,
+      versions,
+      record,
+      alerter,
+      responder,
+      metrics,
+      logger,
+      rawOf,
+      onResponse: (incidentId, e) => {
+        for (const fn of responseListeners) fn(incidentId, e);
+      },
+      onResolved: (r) => {
+        for (const fn of resolvedListeners) fn(r);
+      },
+      onFailure: () => {
+        counters.failed++;
+        metrics.failed.inc();
+      },
+    });
     // Runs after the responder's stop, which ends every pause still followed ("failed", the
     // daemon stopped): their last record lines are written before the record closes.
-    cleanups.push({ name: "pauses followed", fn: async () => void (await Promise.allSettled(following)) });
+    cleanups.push({ name: "pauses followed", fn: () => incidents.settled() });
     cleanups.push({ name: "responder", fn: () => responder.stop() });
     await responder.ready();
 
@@ -428,11 +412,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // Anything else there is screened again at the newest head.
       const fresh = naive || screenedFresh.has(tx);
       const fork =
-        !fresh && rank >= FAST_LANE_MIN_RANK
-          ? (forks.tryAcquire({ urgent: true }) ??
-            forks.tryAcquire({ behindOk: true, urgent: true }) ??
-            (await forks.acquire({ urgent: true })))
-          : await forks.acquire({ behindOk: !fresh });
+        !fresh && urgent
+          ? (forks.tryAcquire({ urgent }) ??
+            forks.tryAcquire({ behindOk: true, urgent }) ??
+            (await forks.acquire({ urgent })))
+          : await forks.acquire({ behindOk: !fresh, urgent });
       timings.forkMs = now() - tx.seenAt;
       // The context is the block after the fork's own head (a newer head may have come meanwhile).
       const head = recentHeads.get(fork.head) ?? (await currentHead());
@@ -623,182 +607,17 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         release();
       }
       if (!incidentId) return;
-
       counters.incidents++;
-      const level = verdict.decision === "pause" ? "warn" : "info";
-      logger[level](
-        {
-          incident: incidentId,
-          tx: tx.hash,
-          score: Number(verdict.score.toFixed(3)),
-          decision: verdict.decision,
-          reasons: verdict.reasons.map((r) => r.rule),
-        },
-        verdict.decision === "pause" ? "Detected attack" : "Raised alert",
-      );
-      // The record's first line must be written before any bundle leaves, but it need not delay
-      // the proof: it is written alongside, and the responder waits for it before sending.
-      const opened = (async () => {
-        // The raw bytes make the record self-contained (replayable with `vigil simulate`).
-        const raw = await rawOf(tx);
-        await record.append({
-          kind: "opened",
-          incidentId,
-          at: Date.now(),
-          decision: verdict.decision === "pause" ? "pause" : "alert",
-          score: verdict.score,
-          reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
-          tx: { hash: tx.hash, from: tx.from, to: tx.to, nonce: tx.nonce, ...(raw ? { raw } : {}) },
-          targets,
-          simulation: {
-            ...decided.simulation,
-            evidence: verdict.reasons.flatMap((r) => r.evidence.slice(0, 3)),
-          },
-          features: { ...features.vector },
-          versions,
-          timings: { ...timings },
-        });
-        timings.recordedMs = now() - tx.seenAt;
-      })();
-      alerter.notify({
-        chainId: config.chain.chainId,
-        incidentId,
-        severity: verdict.decision === "pause" ? "pause" : "alert",
-        title:
-          verdict.decision === "pause"
-            ? `Attack on ${targets.join(", ")}: pausing`
-            : `Suspicious transaction touching ${targets.join(", ")}`,
-        score: verdict.score,
-        reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
-        txHash: tx.hash,
-        targets,
-        recordPath: config.record.path,
-        at: Date.now(),
+      if (speculated && verdict.decision === "pause" && !shadow) counters.speculativeProofsUsed++;
+      await incidents.handle({
+        decided: { ...decided, incidentId },
+        context,
+        ...(ranAfter ? { ranAfter } : {}),
+        ...(speculated ? { speculated: speculated.proof } : {}),
+        ...(holdsFork ? { forkRpc: fork.rpc } : {}),
+        release,
+        settled,
       });
-
-      let includedBlock: bigint | undefined;
-      if (verdict.decision !== "pause") {
-        await opened;
-        return;
-      }
-      /** The incident's last line, alert and listeners, once its outcome is known. */
-      const finish = async (outcome: IncidentOutcome) => {
-        timings.resolvedMs = now() - tx.seenAt;
-        await record.append({
-          kind: "resolved",
-          incidentId,
-          at: Date.now(),
-          outcome,
-          ...(includedBlock !== undefined ? { includedBlock: includedBlock.toString() } : {}),
-          timings: { ...timings },
-        });
-        alerter.notify({
-          chainId: config.chain.chainId,
-          incidentId,
-          severity: "pause",
-          title: `Incident ${outcome}`,
-          score: verdict.score,
-          reasons: verdict.reasons.map(({ rule, contribution, detail }) => ({ rule, contribution, detail })),
-          txHash: tx.hash,
-          targets,
-          outcome,
-          recordPath: config.record.path,
-          at: Date.now(),
-        });
-        for (const fn of resolvedListeners) {
-          fn({ incidentId, tx, outcome, ...(includedBlock !== undefined ? { includedBlock } : {}), timings });
-        }
-      };
-      if (shadow) {
-        await opened;
-        await finish("shadow");
-        return;
-      }
-      // The worker moves on once the first bundle is out (or the proof refused the pause):
-      // following the pause until it lands takes blocks, and must not hold a worker meanwhile.
-      let out: () => void = () => {};
-      const sent = new Promise<void>((resolve) => {
-        out = resolve;
-      });
-      const onEvent = (e: ResponseEvent) => {
-        if (e.kind === "proof") {
-          release();
-          timings.provedMs = e.at - tx.seenAt;
-        }
-        for (const fn of responseListeners) fn(incidentId, e);
-        if (e.kind === "bundle") {
-          settled(); // out: the rest is waiting for blocks
-          out();
-          const first = timings.bundleSentMs === undefined && !e.error;
-          if (first) {
-            timings.bundleSentMs = e.sentAt - tx.seenAt;
-            timings.bundleAckMs = e.at - tx.seenAt;
-          }
-          metrics.recordBundle({
-            relay: e.relay,
-            ...(e.error ? { error: e.error } : {}),
-            ...(first ? { sinceSeenMs: e.sentAt - tx.seenAt } : {}),
-          });
-          void record.append({
-            kind: "bundle",
-            incidentId,
-            at: Date.now(),
-            relay: e.relay,
-            targetBlock: e.targetBlock.toString(),
-            pauseTxHash: e.pauseTxHash,
-            ...(e.bundleHash ? { bundleHash: e.bundleHash } : {}),
-            ...(e.error ? { error: e.error } : {}),
-          });
-        } else if (e.kind === "proof" && !e.proof.works) {
-          settled();
-          out();
-          const message = `pause not sent: ${e.proof.reason}`;
-          void opened.then(() =>
-            record.append({
-              kind: "note",
-              incidentId,
-              at: Date.now(),
-              message,
-            }),
-          );
-        } else if (e.kind === "resolved" && e.includedBlock !== undefined) {
-          includedBlock = e.includedBlock;
-        }
-      };
-      // Proving on the simulation's own fork (still held) avoids waiting for another one. A
-      // creation attack is proved on a fork to itself: give this one back first, or with a
-      // single fork the proof would wait for ourselves.
-      if (tx.to === null) release();
-      if (speculated) counters.speculativeProofsUsed++;
-      const follow = (async () => {
-        const outcome: Outcome = await responder.respond(
-          { incidentId, attack: tx, targets, context, ...(ranAfter ? { before: ranAfter } : {}) },
-          onEvent,
-          {
-            ...(tx.to === null || !holdsFork ? {} : { forkRpc: fork.rpc }),
-            ...(speculated ? { proof: speculated.proof } : {}),
-            beforeSend: opened,
-          },
-        );
-        await opened;
-        metrics.recordOutcome(outcome);
-        await finish(outcome);
-      })();
-      let detached = false;
-      const followed: Promise<void> = follow.then(
-        () => {},
-        (error: unknown) => {
-          // Before the worker moved on, its own error handling reports it.
-          if (!detached) return;
-          counters.failed++;
-          metrics.failed.inc();
-          logger.error({ incident: incidentId, err: describeError(error) }, "Failed to follow a pause");
-        },
-      );
-      following.add(followed);
-      void followed.finally(() => following.delete(followed));
-      await Promise.race([follow, sent]);
-      detached = true;
     }
 
     const abort = new AbortController();
