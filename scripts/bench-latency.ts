@@ -329,14 +329,11 @@ type RunResult = {
     waitedMs: number;
     heldMs: number;
   };
-  /** The fork pool at heads: how long forks are away resetting, and where that time goes. */
+  /** The fork pool at heads: how long forks are away resetting. */
   forks: {
     resets: number;
     servedBehind: number;
-    primed: number;
     avgResetMs: number;
-    avgPrimeWaitMs: number;
-    avgLoadMs: number;
     headReadyAvgMs: number;
     headReadyMaxMs: number;
   };
@@ -351,11 +348,6 @@ type RunResult = {
     hitRate: number;
     prefetched: number;
     hotKeys: number;
-    dumps: number;
-    /** Average dump as sent (gzip, hex) and as JSON. */
-    dumpKbAvg: number;
-    dumpJsonKbAvg: number;
-    dumpMsAvg: number;
     /** Access lists read ahead for cold dangerous transactions, and those the node refused. */
     accessLists: number;
     accessListFailures: number;
@@ -661,10 +653,7 @@ async function run(
     forks: {
       resets: stats.forks.resets,
       servedBehind: stats.forks.servedBehind,
-      primed: stats.forks.primed,
       avgResetMs: avgOf(stats.forks.resetMs, stats.forks.resets),
-      avgPrimeWaitMs: avgOf(stats.forks.primeWaitMs, stats.forks.resets),
-      avgLoadMs: avgOf(stats.forks.loadMs, stats.forks.primed),
       headReadyAvgMs: avgOf(stats.forks.headReady.totalMs, stats.forks.headReady.heads),
       headReadyMaxMs: stats.forks.headReady.maxMs,
     },
@@ -682,12 +671,6 @@ async function run(
               ) / 1000,
             prefetched: stats.stateCache.prefetched,
             hotKeys: stats.stateCache.hotKeys,
-            dumps: stats.stateCache.dumps,
-            dumpKbAvg: Math.round(stats.stateCache.dumpBytes / Math.max(1, stats.stateCache.dumps) / 1024),
-            dumpJsonKbAvg: Math.round(
-              stats.stateCache.dumpJsonBytes / Math.max(1, stats.stateCache.dumps) / 1024,
-            ),
-            dumpMsAvg: Math.round((stats.stateCache.dumpMs / Math.max(1, stats.stateCache.dumps)) * 10) / 10,
             accessLists: stats.stateCache.accessLists,
             accessListFailures: stats.stateCache.accessListFailures,
           },
@@ -764,7 +747,7 @@ try {
     const r = await run(world, devnet, keys, { ...p, duration: args.duration });
     results.push(r);
     log(
-      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; urgency ${JSON.stringify(r.urgency)}; state dumps ${r.stateCache?.dumpKbAvg ?? "-"} KB (${r.stateCache?.dumpJsonKbAvg ?? "-"} KB as JSON) in ${r.stateCache?.dumpMsAvg ?? "-"} ms; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; urgency ${JSON.stringify(r.urgency)}; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
     );
   }
 } finally {

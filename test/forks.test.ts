@@ -5,8 +5,7 @@ import { createRpc, type Rpc } from "../src/internal/rpc.ts";
 import { createForkPool, type Fork, type ForkPool } from "../src/simulate/forks.ts";
 
 // The fork pool against a real upstream Anvil and real forks. A reset is held open through the
-// `beforeReset` hook, and the load of the known state after it through the `prime` hook, so
-// what the pool does meanwhile is observed, not raced.
+// `beforeReset` hook, so what the pool does meanwhile is observed, not raced.
 describe("fork pool", () => {
   let upstream: AnvilInstance;
   let up: Rpc;
@@ -19,9 +18,6 @@ describe("fork pool", () => {
       openGate = () => resolve();
     });
   };
-  /** Lets the loads of known state go on; none is loaded (the forks read lazily). */
-  let openLoads: () => void = () => {};
-  let loads: Promise<undefined> = Promise.resolve(undefined);
 
   const mine = async () => {
     await up.call("evm_mine");
@@ -39,13 +35,11 @@ describe("fork pool", () => {
       size: 2,
       logger: silentLogger(),
       beforeReset: () => gate,
-      prime: () => loads,
     });
   });
 
   afterAll(async () => {
     openGate();
-    openLoads();
     await pool?.stop();
     await upstream?.stop();
   });
@@ -100,20 +94,5 @@ describe("fork pool", () => {
     await expect(waiting).rejects.toThrow();
     for (let i = 0; i < 200 && pool.health().atHead < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(pool.health()).toMatchObject({ atHead: 2, head: b });
-  });
-
-  it("serves at the new head as soon as a fork is reset, while the known state still loads", async () => {
-    loads = new Promise((resolve) => {
-      openLoads = () => resolve(undefined);
-    });
-    const next = await mine();
-    pool.advance(next);
-    // The load is held open (for up to 250 ms): the fork serves at the new head meanwhile.
-    const fresh = await within(pool.acquire(), 200);
-    expect(fresh?.head).toBe(next);
-    pool.release(fresh as Fork);
-    openLoads();
-    for (let i = 0; i < 100 && pool.health().atHead < 2; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(pool.health()).toMatchObject({ atHead: 2, head: next });
   });
 });

@@ -194,8 +194,6 @@ describe("the daemon's metric set", () => {
         head: 42n,
         resets: 7,
         resetFailures: 1,
-        primed: 6,
-        primeFailures: 1,
       }),
     });
     let s = parseExposition(r.render());
@@ -219,8 +217,6 @@ describe("the daemon's metric set", () => {
     expect(s.get("vigil_chain_head_age_seconds")).toBe(2.5);
     expect(s.get("vigil_forks_idle")).toBe(1);
     expect(s.get("vigil_forks_resets_total")).toBe(7);
-    expect(s.get('vigil_forks_primed_total{result="loaded"}')).toBe(6);
-    expect(s.get('vigil_forks_primed_total{result="failed"}')).toBe(1);
     // Cumulative totals keep growing; a smaller one (a restarted source) never lowers a counter.
     stats.seen = 15;
     clock += 1000;

@@ -1,4 +1,3 @@
-import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilInstance, startAnvil } from "../src/internal/anvil.ts";
 import { silentLogger } from "../src/internal/logger.ts";
@@ -11,9 +10,6 @@ const STORE = "0x00000000000000000000000000000000000000aa"; // stores its callda
 const OTHER = "0x00000000000000000000000000000000000000bb"; // receives plain transfers
 const FROM = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const word = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
-/** A state dump as forks are sent it: gzipped JSON, hex. */
-const dumpOf = (state: string) =>
-  JSON.parse(zlib.gunzipSync(Buffer.from(state.slice(2), "hex")).toString("utf8"));
 
 describe("fork state cache", () => {
   let upstream: AnvilInstance;
@@ -35,11 +31,6 @@ describe("fork state cache", () => {
     throw new Error(`not mined: ${hash}`);
   };
   const store = (n: number) => send({ to: STORE, data: word(n) });
-  /** The accounts in the state a fork reset to `n` loads. */
-  const hotOf = async (n: bigint) => {
-    const state = await cache.stateAt(n);
-    return state ? Object.keys(dumpOf(state).accounts) : [];
-  };
 
   beforeAll(async () => {
     upstream = await startAnvil({});
@@ -160,78 +151,21 @@ describe("fork state cache", () => {
     expect(cache.stats().hotKeys).toBeLessThan(hot);
   });
 
-  it("hands a fork reset to a head the state known at it: loaded, nothing of it read upstream again", async () => {
-    // A call on the fork runs STORE's code: its account and slot 0 become hot.
+  it("keeps what simulations use hot, though the forks no longer fetch it", async () => {
     await f.call("eth_call", [{ from: FROM, to: STORE, data: word(1) }, "latest"]);
-    await up.call("anvil_setStorageAt", [STORE, "0x1", word(42)]); // never read: not in the dump
-    await store(9);
-    const n = await head();
-    await cache.advance(n);
-    expect(await cache.stateAt(n - 1n)).toBeUndefined(); // only ever the current head's state
-    const state = await cache.stateAt(n);
-    expect(state).toMatch(/^0x[0-9a-f]+$/);
-    const dumped = dumpOf(state as string);
-    expect(dumped.accounts[STORE.toLowerCase()].storage["0x0"]).toBe(word(9));
-    // Contracts only: a fork reads every account it loads once anyway, so an EOA gains nothing.
-    expect(dumped.accounts[FROM.toLowerCase()]).toBeUndefined();
-
-    await resetTo(n);
-    await f.call("anvil_loadState", [state]);
-    // The cache moves on to the next head: any read the fork still makes at n now goes upstream
-    // (passed through), so what the dump held must be served by the fork itself.
-    await up.call("anvil_mine", ["0x1"]);
-    await cache.advance(n + 1n);
-    const before = cache.stats();
-    expect(await f.call("eth_getStorageAt", [STORE, "0x0", "latest"])).toBe(word(9));
-    expect(await f.call("eth_getCode", [STORE, "latest"])).toBe("0x60003560005500");
-    expect(cache.stats().passThrough).toBe(before.passThrough);
-    // What the dump does not hold is still fetched, at the fork's block.
-    expect(await f.call("eth_getStorageAt", [STORE, "0x1", "latest"])).toBe(word(42));
-    expect(cache.stats().passThrough).toBe(before.passThrough + 1);
-  });
-
-  it("keeps what simulations use hot, though forks that loaded it no longer fetch it", async () => {
-    await f.call("eth_call", [{ from: FROM, to: STORE, data: word(1) }, "latest"]);
-    await up.call("anvil_mine", ["0x1"]);
-    await cache.advance(await head());
-    expect(await hotOf(await head())).toContain(STORE.toLowerCase());
-    // 34 heads in which simulations run STORE's code on forks that loaded it: still hot.
+    // 34 heads in which simulations run STORE's code, and no fork fetches any of it: still hot.
     for (let i = 0; i < 34; i++) {
       await up.call("anvil_mine", ["0x1"]);
       await cache.advance(await head());
       cache.keepWarm([STORE]);
     }
-    expect(await hotOf(await head())).toContain(STORE.toLowerCase());
-    // Then nothing uses it. After a few heads it is left out of what forks load before serving
-    // (that load is paid at every reset), though still read ahead at each head...
-    for (let i = 0; i < 5; i++) {
-      await up.call("anvil_mine", ["0x1"]);
-      await cache.advance(await head());
-    }
-    expect(await hotOf(await head())).not.toContain(STORE.toLowerCase());
     expect(cache.isHot(STORE)).toBe(true);
-    // ...and after 34 heads it leaves the hot set too.
-    for (let i = 0; i < 29; i++) {
+    // Then nothing uses it: after 34 heads it leaves the hot set.
+    for (let i = 0; i < 34; i++) {
       await up.call("anvil_mine", ["0x1"]);
       await cache.advance(await head());
     }
     expect(cache.isHot(STORE)).toBe(false);
-  });
-
-  it("keeps what urgent work used in the state forks load for as long as it is hot", async () => {
-    const LENDER = "0x00000000000000000000000000000000000000dd"; // only dangerous work calls it
-    await up.call("anvil_setCode", [LENDER, "0x60003560005500"]);
-    await up.call("anvil_mine", ["0x1"]);
-    await cache.advance(await head());
-    await resetTo(await head());
-    await f.call("eth_call", [{ from: FROM, to: LENDER, data: word(1) }, "latest"]);
-    cache.keepWarm([LENDER], { urgent: true });
-    // Ten heads in which nothing uses it: past the few heads ordinary state stays loaded.
-    for (let i = 0; i < 10; i++) {
-      await up.call("anvil_mine", ["0x1"]);
-      await cache.advance(await head());
-    }
-    expect(await hotOf(await head())).toContain(LENDER);
   });
 
   it("answers an account in either form from the other, without a second upstream read", async () => {

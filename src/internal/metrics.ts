@@ -390,8 +390,6 @@ export type ForkPoolHealthLike = {
   head: bigint;
   resets: number;
   resetFailures: number;
-  primed: number;
-  primeFailures: number;
 };
 
 export type HeadLike = { number: bigint; timestamp: bigint; seenAt: number };
@@ -529,11 +527,6 @@ export function createDaemonMetrics(
   const forkResetFailures = registry.counter({
     name: "vigil_forks_reset_failures_total",
     help: "Fork resets that failed.",
-  });
-  const forkPrimes = registry.counter({
-    name: "vigil_forks_primed_total",
-    help: "Fork resets followed by a load of the state known at the head, by result.",
-    labelNames: ["result"],
   });
   const cacheReads = registry.counter({
     name: "vigil_state_cache_reads_total",
@@ -676,8 +669,6 @@ export function createDaemonMetrics(
         forkAtHead.set(h.atHead);
         syncTotal(forkResets, h.resets);
         syncTotal(forkResetFailures, h.resetFailures);
-        syncTotal(forkPrimes, h.primed, { result: "loaded" });
-        syncTotal(forkPrimes, h.primeFailures, { result: "failed" });
       });
     },
     bindStateCache(cache: { stats(): { hits: number; misses: number; prefetched: number } }): void {

@@ -9,10 +9,8 @@ import { createRpc, type Rpc } from "../internal/rpc.ts";
  * state lazily from upstream, so keeping the same processes (rather than starting new ones) keeps
  * their caches warm.
  *
- * A reset takes 40-50 ms on a busy machine (measured at 200 tx/s on two cores), and the load of
- * the known state that follows it another 60-90 ms; a fork serves as soon as its reset is done,
- * with the load running alongside. If every fork reset at once, nothing would be screened for
- * that long after each head. So at most half the forks reset at a time, and the others go on
+ * A reset takes 35-45 ms on a busy machine (measured at 200 tx/s on two cores). If every fork
+ * reset at once, nothing would be screened for that long after each head. So at most half the forks reset at a time, and the others go on
  * serving at the previous head meanwhile: `acquire` hands out a fork at the newest head, and to a caller that says a fork
  * one head behind will do (`behindOk`: screening the common load), one of those when no fork at
  * the newest head is free.
@@ -49,13 +47,8 @@ export type ForkPool = {
     head: bigint;
     resets: number;
     resetFailures: number;
-    /** Resets followed by a load of the state known at the head, and loads that failed. */
-    primed: number;
-    primeFailures: number;
-    /** Where a reset's time goes, summed over resets (ms): the reset, waiting for the known state, loading it. */
+    /** Time spent resetting, summed over resets (ms). */
     resetMs: number;
-    primeWaitMs: number;
-    loadMs: number;
     /** From learning of a head to the first fork serving at it: the heads measured, their sum and the longest (ms). */
     headReady: { heads: number; totalMs: number; maxMs: number };
   };
@@ -70,12 +63,8 @@ type Slot = {
   users: number;
   exclusive: boolean;
   resetting: Promise<void> | undefined;
-  /** The load of the state known at its head, still running while the fork already serves. */
-  priming: Promise<void> | undefined;
 };
 
-/** Longest a reset fork's load waits for the state known at its head (its read-ahead) before giving up. */
-const PRIME_WAIT_MS = 250;
 /** How many heads behind the newest a fork may serve while others reset. */
 const BEHIND_HEADS = 1n;
 
@@ -88,11 +77,6 @@ export async function createForkPool(options: {
   atBlock?: bigint;
   /** Simulations one fork serves at once (default 1). */
   perFork?: number;
-  /**
-   * State known at a head (an `anvil_loadState` dump), loaded into each fork right after its
-   * reset to that head and before it serves: the fork then runs without fetching that state.
-   */
-  prime?: (head: bigint) => Promise<`0x${string}` | undefined>;
   /** Awaited before each reset: lets a test hold a fork's reset open. */
   beforeReset?: () => Promise<void>;
 }): Promise<ForkPool> {
@@ -102,10 +86,8 @@ export async function createForkPool(options: {
   let head = options.atBlock ?? BigInt(await upstream.call<string>("eth_blockNumber"));
   let resets = 0;
   let resetFailures = 0;
-  let primed = 0;
-  let primeFailures = 0;
   let servedBehind = 0;
-  const timing = { resetMs: 0, primeWaitMs: 0, loadMs: 0 };
+  const timing = { resetMs: 0 };
   const headReady = { heads: 0, totalMs: 0, maxMs: 0 };
   /** When the pool learnt of `head`, until a fork serves at it. */
   let headSince: number | undefined;
@@ -125,7 +107,7 @@ export async function createForkPool(options: {
             url: anvil.rpcUrl,
             head,
           };
-          return { fork, anvil, users: 0, exclusive: false, resetting: undefined, priming: undefined };
+          return { fork, anvil, users: 0, exclusive: false, resetting: undefined };
         },
       ),
     ),
@@ -143,40 +125,11 @@ export async function createForkPool(options: {
     for (const resolve of w) resolve();
   }
 
-  /** Loads the state known at `target` into a fork just reset to it; a failure only costs speed. */
-  async function primeSlot(slot: Slot, target: bigint): Promise<void> {
-    if (!options.prime) return;
-    try {
-      // The read-ahead behind the state may be slow (a remote node): never hold a fork for it.
-      let timer: NodeJS.Timeout | undefined;
-      const waitStarted = performance.now();
-      const state = await Promise.race([
-        options.prime(target),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), PRIME_WAIT_MS);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      const loadStarted = performance.now();
-      timing.primeWaitMs += loadStarted - waitStarted;
-      if (!state || stopped) return;
-      await slot.fork.rpc.call("anvil_loadState", [state]);
-      timing.loadMs += performance.now() - loadStarted;
-      primed++;
-    } catch (error) {
-      primeFailures++;
-      if (primeFailures === 1 && !stopped)
-        logger.warn(
-          { fork: slot.fork.id, err: describeError(error) },
-          "Failed to load known state into a fork; it fetches state on demand instead",
-        );
-    }
-  }
-
   /** Forks resetting at once, at most: the others serve meanwhile. */
   const maxResetting = Math.max(1, Math.floor(slots.length / 2));
 
   function reset(slot: Slot): void {
-    if (slot.resetting || slot.priming || slot.users > 0 || stopped || slot.fork.head === head) return;
+    if (slot.resetting || slot.users > 0 || stopped || slot.fork.head === head) return;
     if (slots.filter((s) => s.resetting).length >= maxResetting) return;
     const target = head;
     slot.resetting = (async () => {
@@ -188,15 +141,6 @@ export async function createForkPool(options: {
         ]);
         timing.resetMs += performance.now() - started;
         resets++;
-        // The fork serves at once: what it reads meanwhile comes through the state cache, one
-        // local round trip per value, and the load (the same values, read at the same head)
-        // runs alongside. Waiting for it kept a transaction that needs the newest block (one
-        // calling a contract deployed in it) ~90 ms longer at 200 tx/s.
-        slot.priming = primeSlot(slot, target).finally(() => {
-          slot.priming = undefined;
-          for (const s of slots) reset(s);
-          wake();
-        });
         slot.fork.head = target;
         if (target === head && headSince !== undefined) {
           const lag = performance.now() - headSince;
@@ -273,11 +217,7 @@ export async function createForkPool(options: {
         head,
         resets,
         resetFailures,
-        primed,
-        primeFailures,
         resetMs: Math.round(timing.resetMs),
-        primeWaitMs: Math.round(timing.primeWaitMs),
-        loadMs: Math.round(timing.loadMs),
         headReady: {
           ...headReady,
           totalMs: Math.round(headReady.totalMs),
@@ -288,7 +228,7 @@ export async function createForkPool(options: {
     async stop() {
       stopped = true;
       wake();
-      await Promise.allSettled(slots.flatMap((s) => [s.resetting, s.priming]));
+      await Promise.allSettled(slots.map((s) => s.resetting));
       await Promise.allSettled(slots.map((s) => s.anvil.stop()));
     },
   };

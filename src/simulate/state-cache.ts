@@ -1,7 +1,5 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { promisify } from "node:util";
-import zlib from "node:zlib";
 import { describeError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
 
@@ -16,6 +14,12 @@ import type { Logger } from "../internal/logger.ts";
  * read recently (the hot set) and, the moment a new head is announced, reads all of it at that
  * head in JSON-RPC batches (one or two round trips in all); forks that reset to the head then find
  * it in memory, and concurrent forks asking for the same value share one upstream request.
+ *
+ * A fork reset to the head still asks for each value it uses, one local round trip each. Loading
+ * everything known into each fork after its reset (`anvil_loadState`) was tried and removed: at
+ * 200 tx/s the dump was ~470 KB of JSON and took ~100 ms to load, during which Anvil holds the
+ * fork's state, and an attack calling a contract deployed in the newest block waited for it (seen
+ * -> bundle p50 168 ms in a two-minute run, 73-84 ms without the load).
  *
  * Values are only ever served for the block they were read at, so the cache cannot be stale:
  * there is no invalidation to get wrong. (A state diff per block would carry values across heads,
@@ -34,13 +38,6 @@ export type StateCacheStats = {
   /** Values read ahead at new heads. */
   prefetched: number;
   prefetchFailures: number;
-  /** State dumps built for forks to load at a head, and the accounts they held in all. */
-  dumps: number;
-  dumpAccounts: number;
-  /** Their size as sent (hex characters of the gzip), as JSON, and the time spent building them, in all. */
-  dumpBytes: number;
-  dumpJsonBytes: number;
-  dumpMs: number;
   /** Access lists asked of the upstream node for cold transactions (`readAheadFor`), and failures. */
   accessLists: number;
   accessListFailures: number;
@@ -54,22 +51,11 @@ export type StateCache = {
   /** A new head: read the hot set at it (resolves when the reads are answered). */
   advance(head: bigint): Promise<void>;
   /**
-   * What is known at `head` once its read-ahead is answered, as an Anvil state dump
-   * (`anvil_loadState`): every account whose balance, nonce and code are known, with its known
-   * storage slots. A fork reset to `head` that loads it needs no round trip for any of it.
-   * Undefined when `head` is no longer the current head, or nothing is known.
+   * Keeps the hot state of these accounts hot: they were used at the current head. A fork that
+   * serves several simulations at one head fetches a value once, so its fetches alone undercount
+   * what the simulations keep using; their call trees say what they used.
    */
-  stateAt(head: bigint): Promise<Hex | undefined>;
-  /**
-   * Keeps the hot state of these accounts hot: they were used at the current head. Forks that
-   * loaded a dump no longer fetch what it held, so their fetches alone would let the state a
-   * simulation keeps using leave the hot set; the simulations' call trees say what they used.
-   * What `urgent` work used (a simulation the prefilter ranked dangerous, the pause's own path)
-   * stays in the state forks load for as long as it is hot, not only for DUMP_HEADS: a lender
-   * that only attacks and rare large operations call, or the Guardian, would otherwise cost the
-   * next attack or proof one round trip through this cache per value.
-   */
-  keepWarm(addresses: Iterable<string>, options?: { urgent?: boolean }): void;
+  keepWarm(addresses: Iterable<string>): void;
   /** Reads ahead what a transaction will touch, from the node's access list for it (see below). */
   readAheadFor(tx: TxShape): Promise<void>;
   /** Whether any state of `address` was read at one of the last heads. */
@@ -78,7 +64,6 @@ export type StateCache = {
   stop(): Promise<void>;
 };
 
-type Hex = `0x${string}`;
 /** What `readAheadFor` needs of a transaction. */
 type TxShape = { from: string; to: string | null; input: string; value: bigint; gas: bigint };
 type JsonRpcRequest = { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown };
@@ -101,20 +86,11 @@ const MAX_FIXED_ENTRIES = 16;
 /** A key not read for this many heads leaves the hot set. */
 const HOT_HEADS = 32n;
 /**
- * A fork loads, before it serves, only the state read at one of this many last heads. The load is
- * paid at every reset: with everything read ahead (32 heads of a 200 tx/s load, 1.5 MB) it took
- * 95 ms on average, and forks were away 229 ms per head. What is left out is still read ahead,
- * one local round trip away.
- */
-const DUMP_HEADS = 4n;
-/**
  * Reads per batch. Small batches sent together: a fork waiting for one value waits for its batch
  * only, and the node answers batches in parallel (one batch of 2,000 reads held every read after a
  * head for ~100 ms on a local node).
  */
 const PREFETCH_BATCH = 50;
-
-const gzip = promisify(zlib.gzip);
 
 const isBlockNumber = (x: unknown): x is string => typeof x === "string" && /^0x[0-9a-fA-F]+$/.test(x);
 
@@ -131,7 +107,7 @@ export async function startStateCache(options: {
   /** Answers at the current head, by key (promises: shared while in flight). */
   let values = new Map<string, Promise<Answer>>();
   /** Recently read keys: how to read them again, and the last head they were read at. */
-  const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint; urgentHead?: bigint }>();
+  const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint }>();
   /** Hot keys by account (lower-case address). */
   const hotByAddress = new Map<string, Set<string>>();
   const forget = (key: string) => {
@@ -152,18 +128,10 @@ export async function startStateCache(options: {
     blockFetches: 0,
     prefetched: 0,
     prefetchFailures: 0,
-    dumps: 0,
-    dumpAccounts: 0,
-    dumpBytes: 0,
-    dumpJsonBytes: 0,
-    dumpMs: 0,
     accessLists: 0,
     accessListFailures: 0,
   };
   let head = -1n;
-  /** The read-ahead of the current head, and its state dump once built (shared by forks). */
-  let prefetched: Promise<void> = Promise.resolve();
-  let dump: { head: bigint; state: Promise<Hex | undefined> } | undefined;
   let stopped = false;
   let warned = false;
   let nextId = 1;
@@ -299,68 +267,7 @@ export async function startStateCache(options: {
     for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) forget(key);
     // A fork reset to this head reads its block first.
     const block = fixedAnswer("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
-    prefetched = Promise.all([prefetch(n, values), block.catch(() => undefined)]).then(() => undefined);
-    return prefetched;
-  }
-
-  async function buildDump(n: bigint): Promise<Hex | undefined> {
-    await prefetched;
-    const started = performance.now();
-    const current = values;
-    if (n !== head) return undefined;
-    type Account = { nonce?: number; balance?: string; code?: string; storage: Record<string, string> };
-    const accounts = new Map<string, Account>();
-    const account = (a: string) => {
-      const known = accounts.get(a);
-      if (known) return known;
-      const fresh: Account = { storage: {} };
-      accounts.set(a, fresh);
-      return fresh;
-    };
-    for (const [key, pending] of current) {
-      const h = hot.get(key);
-      if (h && h.lastHead + DUMP_HEADS < n && (h.urgentHead ?? -1n) + HOT_HEADS < n) continue;
-      const answer = await pending.catch(() => undefined);
-      if (!answer || answer.error !== undefined || answer.result === null) continue;
-      const [method, address, slot] = key.split(":") as [string, string, string | undefined];
-      const r = answer.result;
-      const a = account(address);
-      if (method === "eth_getStorageAt" && slot && typeof r === "string") a.storage[slot] = r;
-      else if (method === "eth_getBalance" && typeof r === "string") a.balance = r;
-      else if (method === "eth_getTransactionCount" && typeof r === "string") a.nonce = Number(BigInt(r));
-      else if (method === "eth_getCode" && typeof r === "string") a.code = r;
-      else if (method === "eth_getAccountInfo" && typeof r === "object") {
-        const info = r as { balance?: unknown; nonce?: unknown; code?: unknown };
-        if (typeof info.balance === "string") a.balance = info.balance;
-        if (typeof info.nonce === "string") a.nonce = Number(BigInt(info.nonce));
-        if (typeof info.code === "string") a.code = info.code;
-      }
-    }
-    // An account goes in only whole: a made-up balance, nonce or code would be wrong state. Only
-    // contracts: they carry the code and storage that cost many reads, while a fork loading an
-    // account reads it once anyway (Anvil does), so an account without code gains nothing.
-    const complete: Record<string, Required<Account>> = {};
-    for (const [address, a] of accounts)
-      if (a.balance !== undefined && a.nonce !== undefined && a.code !== undefined && a.code !== "0x")
-        complete[address] = a as Required<Account>;
-    if (Object.keys(complete).length === 0 || n !== head) return undefined;
-    const json = JSON.stringify({
-      block: null,
-      accounts: complete,
-      best_block_number: null,
-      blocks: [],
-      transactions: [],
-    });
-    // Gzipped (Anvil inflates a dump that is): every fork is sent it at every head, and as hex
-    // JSON it was ~1 MB at 200 tx/s, mostly contract code. Compressed off the event loop.
-    const hex: Hex = `0x${(await gzip(Buffer.from(json, "utf8"), { level: 1 })).toString("hex")}`;
-    if (n !== head) return undefined;
-    stats.dumps++;
-    stats.dumpAccounts += Object.keys(complete).length;
-    stats.dumpBytes += hex.length;
-    stats.dumpJsonBytes += json.length;
-    stats.dumpMs += performance.now() - started;
-    return hex;
+    return Promise.all([prefetch(n, values), block.catch(() => undefined)]).then(() => undefined);
   }
 
   /**
@@ -425,12 +332,6 @@ export async function startStateCache(options: {
     return hotByAddress.has(address.toLowerCase());
   }
 
-  function stateAt(n: bigint): Promise<Hex | undefined> {
-    if (n !== head || stopped) return Promise.resolve(undefined);
-    if (dump?.head !== n) dump = { head: n, state: buildDump(n).catch(() => undefined) };
-    return dump.state;
-  }
-
   function touch(key: string, method: string, args: unknown[], n: bigint) {
     const h = hot.get(key);
     if (h) {
@@ -448,7 +349,7 @@ export async function startStateCache(options: {
   /**
    * An account read answered from the other form already known at this head: Anvil asks for an
    * account either as eth_getAccountInfo or as balance, nonce and code, and the two must not cost
-   * two upstream reads (a fork loading a state dump asks for every account it loads).
+   * two upstream reads.
    */
   function derived(current: Map<string, Promise<Answer>>, method: string, address: string) {
     const ok = (a: Answer | undefined) => a !== undefined && a.error === undefined && a.result !== null;
@@ -551,10 +452,9 @@ export async function startStateCache(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     advance,
-    stateAt,
     readAheadFor,
     isHot,
-    keepWarm(addresses, options = {}) {
+    keepWarm(addresses) {
       for (const address of addresses) {
         const keys = hotByAddress.get(address.toLowerCase());
         if (!keys) continue;
@@ -562,7 +462,6 @@ export async function startStateCache(options: {
           const h = hot.get(key);
           if (!h) continue;
           if (h.lastHead < head) h.lastHead = head;
-          if (options.urgent) h.urgentHead = head;
         }
       }
     },
