@@ -403,21 +403,23 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // A dangerous-looking transaction to a contract none of the last heads' simulations read
       // (an attack's fresh contract) has its state read ahead from the node's access list for it,
       // alongside the wait for a fork and the simulation, instead of one fetch at a time.
+      // So does one to a contract deployed at the newest head: whatever it holds, nothing read it.
       const cold = urgent && stateCache !== undefined && !stateCache.isHot(tx.to ?? tx.from);
-      if (cold) void stateCache?.readAheadFor(tx);
+      const newCode = urgent && tx.to !== null && stateCache?.codeIsNew(tx.to) === true;
+      if (cold || newCode) void stateCache?.readAheadFor(tx);
       // A fork still a head behind (while the others reset) serves the common load. A transaction
       // the prefilter ranks dangerous takes a fork at the newest head if one is not resetting
       // (over its share of simulations if need be); if none is, it does not wait for one: it is
       // screened at once on a fork a head behind, where only a pause stands (see `screen`).
       // Anything else there is screened again at the newest head. Except a call to a contract
-      // nothing used lately: typically deployed in the newest block, so on the previous state it
-      // would find no code and be screened again anyway; it waits for the newest head (a reset,
-      // ~40 ms) instead.
+      // nothing used lately, or one that had no code a head ago: typically deployed in the newest
+      // block, so on the previous state it would find no code and be screened again anyway; it
+      // waits for the newest head (a reset, ~40 ms) instead.
       const fresh = naive || screenedFresh.has(tx);
       const fork =
         !fresh && urgent
           ? (forks.tryAcquire({ urgent }) ??
-            (cold ? undefined : forks.tryAcquire({ behindOk: true, urgent })) ??
+            (cold || newCode ? undefined : forks.tryAcquire({ behindOk: true, urgent })) ??
             (await forks.acquire({ urgent })))
           : await forks.acquire({ behindOk: !fresh, urgent });
       timings.forkMs = now() - tx.seenAt;

@@ -11,10 +11,11 @@ import {
   parseUnits,
   toHex,
 } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
+import { DevToken, SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
-import { deployAndMine } from "../src/devnet/chain.ts";
+import { deployAndMine, execAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
 import { type Decided, type Resolved, type RunningGuardian, startGuardian } from "../src/guardian.ts";
 import { startAnvil } from "../src/internal/anvil.ts";
@@ -321,33 +322,58 @@ describe("guardian daemon while its forks reset: a contract nothing used yet", (
   });
 });
 
-describe("guardian daemon while its forks reset: a contract already known", () => {
-  const { t, deployWhileResetsHeld, sendAttack } = heldResets();
+describe("guardian daemon while its forks reset: a transfer that needs the newest block", () => {
+  const { t } = heldResets();
 
-  it("screens a dangerous transaction again on the newest head when a fork behind finds no attack", async () => {
-    // Someone called the attack contract's address before it had code: it is no longer new to
-    // the state cache, so the attack is first screened a head behind.
-    const attacker = devnetAccount("attacker");
-    const nonce = await t.net.devnet.publicClient.getTransactionCount({ address: attacker.address });
-    const future = getContractAddress({ from: attacker.address, nonce: BigInt(nonce) });
-    const probe = await signTx(t.net.devnet, devnetAccount("trader"), { to: future, data: "0x1234" });
-    await t.net.devnet.publicClient.sendRawTransaction({ serializedTransaction: probe });
-    await until("the probe screened", () => t.decisions.find((x) => x.tx.hash === keccak256(probe)));
-    const { contract } = await deployWhileResetsHeld();
-    expect(contract).toBe(future);
-    const attackHash = await sendAttack(contract);
-    // A head behind, the attack's contract does not exist: its call does nothing. Not decided
-    // there: it waits for the newest head.
+  it("screens a transaction that reverts a head behind again on the newest head, and decides once", async () => {
+    const { devnet } = t.net;
+    const d = t.net.deployment;
+    const newcomer = privateKeyToAccount(generatePrivateKey());
+    await execAndMine(devnet, devnetAccount("deployer"), {
+      to: newcomer.address,
+      value: parseUnits("1", 18),
+    });
+    const funded = await devnet.publicClient.getBlockNumber();
+    await until("both forks at the funding block", () =>
+      t.guardian.stats().forks.atHead === 2 && t.guardian.stats().forks.head === funded ? true : undefined,
+    );
+    // Resets held; the newcomer's first tokens arrive in the next block.
+    t.gate = new Promise((resolve) => {
+      t.openGate = resolve;
+    });
+    const mint = encodeFunctionData({
+      abi: DevToken.abi,
+      functionName: "mint",
+      args: [newcomer.address, parseUnits("100", 6)],
+    });
+    await execAndMine(devnet, devnetAccount("deployer"), { to: d.tokens.usd, data: mint });
+    const minted = await devnet.publicClient.getBlockNumber();
+    await until("the new head at the fork pool", () =>
+      t.guardian.stats().forks.head === minted ? true : undefined,
+    );
+    const rescreened = t.guardian.stats().rescreenedFresh;
+    const transfer = await signTx(devnet, newcomer, {
+      to: d.tokens.usd,
+      data: encodeFunctionData({
+        abi: DevToken.abi,
+        functionName: "transfer",
+        args: [devnetAccount("trader").address, parseUnits("1", 6)],
+      }),
+    });
+    await devnet.publicClient.sendRawTransaction({ serializedTransaction: transfer });
+    // A head behind, the newcomer has no tokens: the transfer reverts there. Not decided there.
     await until("a first screening a head behind", () =>
-      t.guardian.stats().rescreenedFresh >= 1 ? true : undefined,
+      t.guardian.stats().rescreenedFresh > rescreened ? true : undefined,
     );
-    expect(t.decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(0);
+    const hash = keccak256(transfer);
+    expect(t.decisions.filter((x) => x.tx.hash === hash)).toHaveLength(0);
     t.openGate();
-    const decision = await until("a decision on the attack", () =>
-      t.decisions.find((x) => x.tx.hash === attackHash),
+    const decision = await until("a decision on the transfer", () =>
+      t.decisions.find((x) => x.tx.hash === hash),
     );
-    expect(decision.verdict.decision).toBe("pause");
-    expect(t.decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(1);
+    expect(decision.simulation.success).toBe(true);
+    expect(decision.simulation.block).toBe(minted + 1n);
+    expect(t.decisions.filter((x) => x.tx.hash === hash)).toHaveLength(1);
   });
 });
 

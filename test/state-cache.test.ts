@@ -168,6 +168,28 @@ describe("fork state cache", () => {
     expect(cache.isHot(STORE)).toBe(false);
   });
 
+  it("tells a contract deployed at the newest head from one that was there before", async () => {
+    const FRESH = "0x00000000000000000000000000000000000000dd";
+    const direct = createRpc(cache.url);
+    const at = (n: bigint) => `0x${n.toString(16)}`;
+    // A fork reads the address before anything is deployed there: no code.
+    await direct.call("eth_getCode", [FRESH, at(await head())]);
+    expect(cache.codeIsNew(FRESH)).toBe(true);
+    expect(cache.codeIsNew(STORE)).toBe(false);
+    await direct.call("eth_getCode", [STORE, at(await head())]);
+    expect(cache.codeIsNew(STORE)).toBe(false);
+    // Deployed in the next block: a fork a head behind would find nothing there.
+    await up.call("anvil_setCode", [FRESH, "0x60003560005500"]);
+    await up.call("anvil_mine", ["0x1"]);
+    await cache.advance(await head());
+    expect(await direct.call("eth_getCode", [FRESH, at(await head())])).toBe("0x60003560005500");
+    expect(cache.codeIsNew(FRESH)).toBe(true);
+    // A head later both forks' states have it.
+    await up.call("anvil_mine", ["0x1"]);
+    await cache.advance(await head());
+    expect(cache.codeIsNew(FRESH)).toBe(false);
+  });
+
   it("answers an account in either form from the other, without a second upstream read", async () => {
     const direct = createRpc(cache.url);
     await up.call("anvil_mine", ["0x1"]);

@@ -60,6 +60,12 @@ export type StateCache = {
   readAheadFor(tx: TxShape): Promise<void>;
   /** Whether any state of `address` was read at one of the last heads. */
   isHot(address: string): boolean;
+  /**
+   * Whether `address` had no code when read at the current head or the one before: a contract
+   * deployed in the newest block (or not yet at all). A fork still at the previous head would
+   * find nothing to run there.
+   */
+  codeIsNew(address: string): boolean;
   stats(): StateCacheStats;
   stop(): Promise<void>;
 };
@@ -110,6 +116,22 @@ export async function startStateCache(options: {
   const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint }>();
   /** Hot keys by account (lower-case address). */
   const hotByAddress = new Map<string, Set<string>>();
+  /** The last head at which an account's code was read empty, for the last two heads. */
+  const emptyCodeAt = new Map<string, bigint>();
+  /** Notes an account read at head `n` that found no code (see `codeIsNew`). */
+  const noteCode = (key: string, answer: Promise<Answer>, n: bigint): Promise<Answer> => {
+    if (!key.startsWith("eth_getCode:") && !key.startsWith("eth_getAccountInfo:")) return answer;
+    void answer.then(
+      (a) => {
+        const r = a.result;
+        const code = typeof r === "string" ? r : (r as { code?: unknown } | null)?.code;
+        const address = key.slice(key.indexOf(":") + 1);
+        if (code === "0x" && (emptyCodeAt.get(address) ?? -1n) < n) emptyCodeAt.set(address, n);
+      },
+      () => {},
+    );
+    return answer;
+  };
   const forget = (key: string) => {
     const h = hot.get(key);
     if (!h) return;
@@ -197,12 +219,16 @@ export async function startStateCache(options: {
         // A failed read ahead is not an answer: the read goes upstream on its own instead.
         current.set(
           key,
-          request.then(
-            (byId) => {
-              const a = byId.get(ids[j] as number);
-              return a && a.error === undefined ? a : again();
-            },
-            () => again(),
+          noteCode(
+            key,
+            request.then(
+              (byId) => {
+                const a = byId.get(ids[j] as number);
+                return a && a.error === undefined ? a : again();
+              },
+              () => again(),
+            ),
+            n,
           ),
         );
       });
@@ -265,6 +291,7 @@ export async function startStateCache(options: {
     head = n;
     values = new Map();
     for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) forget(key);
+    for (const [address, at] of emptyCodeAt) if (at + 1n < n) emptyCodeAt.delete(address);
     // A fork reset to this head reads its block first.
     const block = fixedAnswer("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
     return Promise.all([prefetch(n, values), block.catch(() => undefined)]).then(() => undefined);
@@ -330,6 +357,11 @@ export async function startStateCache(options: {
   /** Whether any state of `address` is in the hot set (read at one of the last heads). */
   function isHot(address: string): boolean {
     return hotByAddress.has(address.toLowerCase());
+  }
+
+  function codeIsNew(address: string): boolean {
+    const at = emptyCodeAt.get(address.toLowerCase());
+    return at !== undefined && at + 1n >= head;
   }
 
   function touch(key: string, method: string, args: unknown[], n: bigint) {
@@ -399,7 +431,7 @@ export async function startStateCache(options: {
       return known;
     }
     stats.misses++;
-    const p = upstream(method, params);
+    const p = noteCode(k.key, upstream(method, params), head);
     current.set(
       k.key,
       p.then(
@@ -454,6 +486,7 @@ export async function startStateCache(options: {
     advance,
     readAheadFor,
     isHot,
+    codeIsNew,
     keepWarm(addresses) {
       for (const address of addresses) {
         const keys = hotByAddress.get(address.toLowerCase());
