@@ -41,6 +41,7 @@ import type { Deployment } from "../src/devnet/world.ts";
 import type { Decided } from "../src/guardian.ts";
 import { parseConfig } from "../src/internal/config.ts";
 import { freePort } from "../src/internal/ports.ts";
+import type { PriorityGateStats } from "../src/internal/priority-gate.ts";
 import { createRpc } from "../src/internal/rpc.ts";
 import { deployedNodeFlags, type Screened, startDaemonProcess } from "./bench/daemon-process.ts";
 import type { LoadgenInput } from "./bench/loadgen.ts";
@@ -321,14 +322,7 @@ type RunResult = {
   cpu: { daemonCorePct: number; anvilCorePct: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** Ordinary screenings held back while dangerous-ranked ones ran: holds, waits and their time. */
-  urgency: {
-    holds: number;
-    refused: number;
-    expired: number;
-    waits: number;
-    waitedMs: number;
-    heldMs: number;
-  };
+  urgency: PriorityGateStats;
   /** The fork pool at heads: how long forks are away resetting. */
   forks: {
     resets: number;

@@ -17,7 +17,13 @@ import { DevToken, SpotPriceAttacker } from "../src/contracts/generated/artifact
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
 import { deployAndMine, execAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
-import { type Decided, type Resolved, type RunningGuardian, startGuardian } from "../src/guardian.ts";
+import {
+  type Decided,
+  type GuardianOptions,
+  type Resolved,
+  type RunningGuardian,
+  startGuardian,
+} from "../src/guardian.ts";
 import { startAnvil } from "../src/internal/anvil.ts";
 import { parseConfig } from "../src/internal/config.ts";
 import { silentLogger } from "../src/internal/logger.ts";
@@ -67,6 +73,35 @@ function configFor(net: RunningDevnet, extra: { forks: number; recordPath?: stri
     },
     ...(extra.metricsPort ? { metrics: { port: extra.metricsPort } } : {}),
   });
+}
+
+/**
+ * A devnet and a daemon on it for one suite, with the daemon's decisions and response events.
+ * Each suite gets its own devnet: a pause landed by one test changes the next one's attack.
+ */
+function daemonSuite(options: { forks: number; tuning?: GuardianOptions["tuning"] }) {
+  const t = {
+    net: undefined as unknown as RunningDevnet,
+    guardian: undefined as unknown as RunningGuardian,
+    decisions: [] as Decided[],
+    responses: [] as ResponseEvent[],
+  };
+  beforeAll(async () => {
+    t.net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
+    t.guardian = await startGuardian({
+      config: configFor(t.net, { forks: options.forks }),
+      sentinelKey: devnetPrivateKey("sentinel"),
+      logger: silentLogger(),
+      ...(options.tuning ? { tuning: options.tuning } : {}),
+    });
+    t.guardian.onDecision((x) => t.decisions.push(x));
+    t.guardian.onResponse((_, e) => t.responses.push(e));
+  });
+  afterAll(async () => {
+    await t.guardian?.stop();
+    await t.net?.stop();
+  });
+  return t;
 }
 
 describe("guardian daemon on a devnet", () => {
@@ -181,47 +216,24 @@ describe("guardian daemon on a devnet", () => {
   });
 });
 
-// Two forks, and a test that holds a fork's reset open: while one fork resets to a new head the
-// other serves a head behind. An attack sent right after the block deploying its contract must
-// not be judged on the state before that block (there its call does nothing at all).
 describe("guardian daemon with a single worker", () => {
-  let net: RunningDevnet;
-  let guardian: RunningGuardian;
-  const decisions: Decided[] = [];
-  const responses: ResponseEvent[] = [];
-
-  beforeAll(async () => {
-    net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
-    // The naive baseline runs one worker: whatever holds it holds all screening.
-    guardian = await startGuardian({
-      config: configFor(net, { forks: 1 }),
-      sentinelKey: devnetPrivateKey("sentinel"),
-      logger: silentLogger(),
-      tuning: { naive: true },
-    });
-    guardian.onDecision((x) => decisions.push(x));
-    guardian.onResponse((_, e) => responses.push(e));
-  });
-
-  afterAll(async () => {
-    await guardian?.stop();
-    await net?.stop();
-  });
+  // The naive baseline runs one worker: whatever holds it holds all screening.
+  const t = daemonSuite({ forks: 1, tuning: { naive: true } });
 
   it("moves on to the next transaction once the pause's bundle is out, before it lands", async () => {
     const attacker = devnetAccount("attacker");
-    const contract = await deployAndMine(net.devnet, attacker, SpotPriceAttacker, []);
-    const attack = await signTx(net.devnet, attacker, {
+    const contract = await deployAndMine(t.net.devnet, attacker, SpotPriceAttacker, []);
+    const attack = await signTx(t.net.devnet, attacker, {
       to: contract,
-      data: attackData(net),
+      data: attackData(t.net),
       gas: 3_000_000n,
     });
-    await net.devnet.publicClient.sendRawTransaction({ serializedTransaction: attack });
-    await until("a bundle at the relay", () => responses.find((e) => e.kind === "bundle" && !e.error));
+    await t.net.devnet.publicClient.sendRawTransaction({ serializedTransaction: attack });
+    await until("a bundle at the relay", () => t.responses.find((e) => e.kind === "bundle" && !e.error));
     // No block is built: the pause is still pending, and the worker is free for this one.
     const trader = devnetAccount("trader");
-    const transfer = await signTx(net.devnet, trader, {
-      to: net.deployment.tokens.usd,
+    const transfer = await signTx(t.net.devnet, trader, {
+      to: t.net.deployment.tokens.usd,
       data: encodeFunctionData({
         abi: [
           {
@@ -239,47 +251,37 @@ describe("guardian daemon with a single worker", () => {
         args: [attacker.address, 1n],
       }),
     });
-    await net.devnet.publicClient.sendRawTransaction({ serializedTransaction: transfer });
+    await t.net.devnet.publicClient.sendRawTransaction({ serializedTransaction: transfer });
     const next = await until("a decision on the next transaction", () =>
-      decisions.find((x) => x.tx.hash === keccak256(transfer)),
+      t.decisions.find((x) => x.tx.hash === keccak256(transfer)),
     );
     expect(next.verdict.decision).toBe("ignore");
-    expect(responses.some((e) => e.kind === "resolved")).toBe(false);
+    expect(t.responses.some((e) => e.kind === "resolved")).toBe(false);
   });
 });
 
 /**
- * A daemon whose fork resets can be held open (each suite gets its own devnet: a pause landed by
- * one test would change the next one's attack).
+ * Two forks, and a test that holds their resets open (`hold`, `openGate`): while one fork resets
+ * to a new head the other serves a head behind. An attack sent right after the block deploying
+ * its contract must not be judged on the state before that block (its call does nothing there).
  */
 function heldResets() {
-  const t = {
-    net: undefined as unknown as RunningDevnet,
-    guardian: undefined as unknown as RunningGuardian,
-    decisions: [] as Decided[],
-    gate: Promise.resolve() as Promise<void>,
+  const held: { gate: Promise<void>; openGate: () => void } = {
+    gate: Promise.resolve(),
     openGate: () => {},
   };
-  beforeAll(async () => {
-    t.net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
-    t.guardian = await startGuardian({
-      config: configFor(t.net, { forks: 2 }),
-      sentinelKey: devnetPrivateKey("sentinel"),
-      logger: silentLogger(),
-      tuning: { beforeForkReset: () => t.gate },
-    });
-    t.guardian.onDecision((x) => t.decisions.push(x));
+  const t = Object.assign(daemonSuite({ forks: 2, tuning: { beforeForkReset: () => held.gate } }), {
+    hold: () => {
+      held.gate = new Promise((resolve) => {
+        held.openGate = resolve;
+      });
+    },
+    openGate: () => held.openGate(),
   });
-  afterAll(async () => {
-    t.openGate();
-    await t.guardian?.stop();
-    await t.net?.stop();
-  });
+  afterAll(() => t.openGate()); // (after hooks run last-registered first: before the stop)
   /** Holds the next fork resets, deploys an attack contract, waits for the pool to learn of its block. */
   const deployWhileResetsHeld = async () => {
-    t.gate = new Promise((resolve) => {
-      t.openGate = resolve;
-    });
+    t.hold();
     const contract = await deployAndMine(t.net.devnet, devnetAccount("attacker"), SpotPriceAttacker, []);
     const deployedIn = await t.net.devnet.publicClient.getBlockNumber();
     // The daemon knows the new head; one fork is held in its reset, the other is a head behind.
@@ -338,9 +340,7 @@ describe("guardian daemon while its forks reset: a transfer that needs the newes
       t.guardian.stats().forks.atHead === 2 && t.guardian.stats().forks.head === funded ? true : undefined,
     );
     // Resets held; the newcomer's first tokens arrive in the next block.
-    t.gate = new Promise((resolve) => {
-      t.openGate = resolve;
-    });
+    t.hold();
     const mint = encodeFunctionData({
       abi: DevToken.abi,
       functionName: "mint",
@@ -381,30 +381,11 @@ describe("guardian daemon while its forks reset: a transfer that needs the newes
 // simulated alone on the head, reaches no code and does nothing. Run after its sender's pending
 // deployment, it is the attack it is.
 describe("guardian daemon and a contract deployed and called in one go", () => {
-  let net: RunningDevnet;
-  let guardian: RunningGuardian;
-  const decisions: Decided[] = [];
-  const responses: ResponseEvent[] = [];
-
-  beforeAll(async () => {
-    net = await startDevnet({ blockTimeMs: 0, logger: silentLogger() });
-    guardian = await startGuardian({
-      config: configFor(net, { forks: 1 }),
-      sentinelKey: devnetPrivateKey("sentinel"),
-      logger: silentLogger(),
-    });
-    guardian.onDecision((x) => decisions.push(x));
-    guardian.onResponse((_, e) => responses.push(e));
-  });
-
-  afterAll(async () => {
-    await guardian?.stop();
-    await net?.stop();
-  });
+  const t = daemonSuite({ forks: 1 });
 
   it("proves the pause against the call run after the sender's pending deployment", async () => {
-    const d = net.deployment;
-    const { publicClient } = net.devnet;
+    const d = t.net.deployment;
+    const { publicClient } = t.net.devnet;
     const attacker = devnetAccount("attacker");
     const nonce = await publicClient.getTransactionCount({ address: attacker.address });
     const pending = (tx: Partial<PendingTx>): PendingTx => ({
@@ -429,9 +410,9 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
     const call = pending({
       to: getContractAddress({ from: attacker.address, nonce: BigInt(nonce) }),
       nonce: nonce + 1,
-      input: attackData(net),
+      input: attackData(t.net),
     });
-    const fork = await startAnvil({ forkUrl: net.anvil.rpcUrl, noMining: true, accounts: 0 });
+    const fork = await startAnvil({ forkUrl: t.net.anvil.rpcUrl, noMining: true, accounts: 0 });
     try {
       const rpc = createRpc(fork.rpcUrl);
       const incidentId = keccak256(toHex("proof with predecessors"));
@@ -459,8 +440,8 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
   });
 
   it("simulates the call after the sender's pending deployment, and pauses ahead of both", async () => {
-    const d = net.deployment;
-    const { publicClient } = net.devnet;
+    const d = t.net.deployment;
+    const { publicClient } = t.net.devnet;
     const attacker = devnetAccount("attacker");
     const nonce = await publicClient.getTransactionCount({ address: attacker.address, blockTag: "pending" });
     const fees = { maxFeePerGas: parseGwei("100"), maxPriorityFeePerGas: parseGwei("2") };
@@ -479,31 +460,31 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
       nonce: nonce + 1,
       to: contract,
       gas: 3_000_000n,
-      data: attackData(net),
+      data: attackData(t.net),
       ...fees,
     });
     await publicClient.sendRawTransaction({ serializedTransaction: deploy });
     await publicClient.sendRawTransaction({ serializedTransaction: attack });
 
     const decision = await until("a decision on the call", () =>
-      decisions.find((x) => x.tx.hash === keccak256(attack)),
+      t.decisions.find((x) => x.tx.hash === keccak256(attack)),
     );
     expect(decision.verdict.decision).toBe("pause");
-    expect(guardian.stats().afterPending).toBeGreaterThanOrEqual(1);
+    expect(t.guardian.stats().afterPending).toBeGreaterThanOrEqual(1);
     // Both are ranked dangerous (fresh code, a large gas limit): ordinary work made way for them.
-    expect(guardian.stats().urgency.holds).toBeGreaterThanOrEqual(2);
+    expect(t.guardian.stats().urgency.holds).toBeGreaterThanOrEqual(2);
 
     // The pause lands first; the deployment then the call follow it, and the call fails.
-    await until("the pause bundle", () => (guardian.stats().incidents >= 1 ? true : undefined));
+    await until("the pause bundle", () => (t.guardian.stats().incidents >= 1 ? true : undefined));
     // The proof ran the deployment between the pause and the call, as the block will: the call
     // reverted there (alone, it would have reached no code and proved nothing).
-    const proof = await until("the proof", () => responses.find((e) => e.kind === "proof"));
+    const proof = await until("the proof", () => t.responses.find((e) => e.kind === "proof"));
     expect(proof.kind === "proof" && proof.proof.works && proof.proof.attackReverted).toBe(true);
     await new Promise((r) => setTimeout(r, 200)); // the bundle reaches the relay
-    const built = await net.buildBlock();
+    const built = await t.net.buildBlock();
     const block = await publicClient.getBlock({ blockNumber: built.number });
     expect(block.transactions.slice(-2)).toEqual([keccak256(deploy), keccak256(attack)]);
     expect((await publicClient.getTransactionReceipt({ hash: keccak256(attack) })).status).toBe("reverted");
-    expect(await marketPaused(net.devnet, d.market)).toBe(true);
+    expect(await marketPaused(t.net.devnet, d.market)).toBe(true);
   });
 });
