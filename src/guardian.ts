@@ -65,9 +65,6 @@ const SIMULATIONS_PER_FORK = 3;
 const FAST_LANE_WORKERS = 4;
 /** A call to a contract few have used (or a creation) with a large gas limit. */
 const FAST_LANE_MIN_RANK = 3;
-/** Accounts of recent dangerous simulations whose state a fork reads right after its reset, and most reads. */
-const MAX_URGENT_ACCOUNTS = 64;
-const WARM_READS = 400;
 /** Most earlier pending transactions of a sender run before one of its calls (`pendingFirst`). */
 const MAX_PENDING_BEFORE = 4;
 
@@ -219,29 +216,12 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       cleanups.push({ name: "state cache", fn: () => stateCache.stop() });
       await stateCache.advance(BigInt(await upstream.call<Hex>("eth_blockNumber")));
     }
-    /**
-     * Accounts that recent dangerous-ranked simulations reaching a protected contract used (a
-     * lender, pools, oracles, tokens), most recent last. A fork just reset to a new head starts
-     * empty and would fetch their state one value at a time during the next attack's trace; it
-     * is asked for all of it at once right after its reset instead (`warm`).
-     */
-    const urgentAccounts = new Map<string, true>();
     const forks = await createForkPool({
       upstreamUrl: stateCache?.url ?? config.chain.rpcUrl,
       size: options.tuning?.naive ? 1 : config.simulator.forks,
-      // One slot more per fork than ordinary workers use, so the fast lane always finds room.
+      // Ordinary workers' share plus the fast lane's. A dangerous-ranked transaction may go over
+      // it anyway (`urgent`); the rest is room for the ordinary load while the other forks reset.
       perFork: options.tuning?.naive ? 1 : SIMULATIONS_PER_FORK + FAST_LANE_WORKERS,
-      ...(stateCache
-        ? {
-            warm: (fork: Fork) => {
-              const accounts = [...protectedAddresses, ...[...urgentAccounts.keys()].reverse()];
-              const reads = stateCache.hotReadsOf(accounts, WARM_READS);
-              return reads.length === 0
-                ? Promise.resolve()
-                : fork.rpc.batch(reads.map((r) => ({ method: r.method, params: [...r.args, "latest"] })));
-            },
-          }
-        : {}),
       ...(options.tuning?.beforeForkReset ? { beforeReset: options.tuning.beforeForkReset } : {}),
       logger,
       timeoutMs: config.simulator.timeoutMs,
@@ -570,18 +550,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         }
       }
       timings.simulatedMs = now() - tx.seenAt;
-      const used = accountsUsed(sim.root);
-      stateCache?.keepWarm(used);
-      if (rank >= FAST_LANE_MIN_RANK && involvedProtected(sim.root, isProtected).length > 0) {
-        for (const a of used) {
-          urgentAccounts.delete(a);
-          urgentAccounts.set(a, true);
-        }
-        for (const a of urgentAccounts.keys()) {
-          if (urgentAccounts.size <= MAX_URGENT_ACCOUNTS) break;
-          urgentAccounts.delete(a);
-        }
-      }
+      stateCache?.keepWarm(accountsUsed(sim.root));
       const features = extractFeatures(sim, tx.from, learner?.baseline);
       const verdict = scorer.score(features);
       timings.scoredMs = now() - tx.seenAt;

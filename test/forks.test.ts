@@ -19,9 +19,6 @@ describe("fork pool", () => {
     });
   };
 
-  /** Heads forks were warmed at, right after their reset; the warm-up is held until `warming`. */
-  const warmed: bigint[] = [];
-  let warming: Promise<void> = Promise.resolve();
   const mine = async () => {
     await up.call("evm_mine");
     return BigInt(await up.call<string>("eth_blockNumber"));
@@ -38,10 +35,6 @@ describe("fork pool", () => {
       size: 2,
       logger: silentLogger(),
       beforeReset: () => gate,
-      warm: async (fork) => {
-        warmed.push(fork.head);
-        await warming;
-      },
     });
   });
 
@@ -101,20 +94,5 @@ describe("fork pool", () => {
     await expect(waiting).rejects.toThrow();
     for (let i = 0; i < 200 && pool.health().atHead < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(pool.health()).toMatchObject({ atHead: 2, head: b });
-  });
-
-  it("warms each fork right after its reset, while it already serves", async () => {
-    let done: () => void = () => {};
-    warming = new Promise((resolve) => {
-      done = resolve;
-    });
-    const next = await mine();
-    pool.advance(next);
-    const fresh = await within(pool.acquire(), 1000);
-    expect(fresh?.head).toBe(next); // served though its warm-up has not finished
-    pool.release(fresh as Fork);
-    for (let i = 0; i < 100 && pool.health().atHead < 2; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(warmed.filter((h) => h === next)).toHaveLength(2);
-    done();
   });
 });

@@ -190,22 +190,6 @@ describe("fork state cache", () => {
     expect(cache.codeIsNew(FRESH)).toBe(false);
   });
 
-  it("lists an account's hot reads, so a fork just reset can be asked for them at once", async () => {
-    const direct = createRpc(cache.url);
-    const at = `0x${(await head()).toString(16)}`;
-    await direct.call("eth_getStorageAt", [STORE, "0x0", at]);
-    await direct.call("eth_getCode", [STORE, at]);
-    const reads = cache.hotReadsOf([STORE], 100);
-    expect(reads).toEqual(
-      expect.arrayContaining([
-        { method: "eth_getStorageAt", args: [STORE.toLowerCase(), "0x0"] },
-        { method: "eth_getCode", args: [STORE.toLowerCase()] },
-      ]),
-    );
-    expect(cache.hotReadsOf([STORE], 1)).toHaveLength(1);
-    expect(cache.hotReadsOf(["0x00000000000000000000000000000000000000ff"], 100)).toEqual([]);
-  });
-
   it("answers an account in either form from the other, without a second upstream read", async () => {
     const direct = createRpc(cache.url);
     await up.call("anvil_mine", ["0x1"]);

@@ -79,11 +79,6 @@ export async function createForkPool(options: {
   perFork?: number;
   /** Awaited before each reset: lets a test hold a fork's reset open. */
   beforeReset?: () => Promise<void>;
-  /**
-   * Run on a fork right after its reset, while it already serves (never awaited by anyone):
-   * reads that make the fork fetch, concurrently, state the next urgent simulation will need.
-   */
-  warm?: (fork: Fork) => Promise<unknown>;
 }): Promise<ForkPool> {
   const perFork = options.perFork ?? 1;
   const { logger } = options;
@@ -147,7 +142,6 @@ export async function createForkPool(options: {
         timing.resetMs += performance.now() - started;
         resets++;
         slot.fork.head = target;
-        if (options.warm) void options.warm(slot.fork).catch(() => {});
         if (target === head && headSince !== undefined) {
           const lag = performance.now() - headSince;
           headSince = undefined;

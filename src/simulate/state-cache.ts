@@ -60,8 +60,6 @@ export type StateCache = {
   readAheadFor(tx: TxShape): Promise<void>;
   /** Whether any state of `address` was read at one of the last heads. */
   isHot(address: string): boolean;
-  /** The hot reads of these accounts (method and parameters without the block), at most `max`. */
-  hotReadsOf(addresses: Iterable<string>, max: number): { method: string; args: unknown[] }[];
   /**
    * Whether `address` had no code when read at the current head or the one before: a contract
    * deployed in the newest block (or not yet at all). A fork still at the previous head would
@@ -361,19 +359,6 @@ export async function startStateCache(options: {
     return hotByAddress.has(address.toLowerCase());
   }
 
-  function hotReadsOf(addresses: Iterable<string>, max: number): { method: string; args: unknown[] }[] {
-    const out: { method: string; args: unknown[] }[] = [];
-    for (const address of addresses) {
-      for (const key of hotByAddress.get(address.toLowerCase()) ?? []) {
-        const h = hot.get(key);
-        if (!h) continue;
-        out.push({ method: h.method, args: h.args });
-        if (out.length >= max) return out;
-      }
-    }
-    return out;
-  }
-
   function codeIsNew(address: string): boolean {
     const at = emptyCodeAt.get(address.toLowerCase());
     return at !== undefined && at + 1n >= head;
@@ -501,7 +486,6 @@ export async function startStateCache(options: {
     advance,
     readAheadFor,
     isHot,
-    hotReadsOf,
     codeIsNew,
     keepWarm(addresses) {
       for (const address of addresses) {
