@@ -10,10 +10,10 @@ import { createRpc, type Rpc } from "../internal/rpc.ts";
  * their caches warm.
  *
  * A reset takes 35-45 ms on a busy machine (measured at 200 tx/s on two cores). If every fork
- * reset at once, nothing would be screened for that long after each head. So at most half the forks reset at a time, and the others go on
- * serving at the previous head meanwhile: `acquire` hands out a fork at the newest head, and to a caller that says a fork
- * one head behind will do (`behindOk`: screening the common load), one of those when no fork at
- * the newest head is free.
+ * reset at once, nothing would be screened for that long after each head. So at most half the
+ * forks reset at a time, and the others go on serving at the previous head meanwhile: `acquire`
+ * hands out a fork at the newest head, and to a caller that says a fork one head behind will do
+ * (`behindOk`: screening the common load), one of those when no fork at the newest head is free.
  */
 export type Fork = {
   readonly id: number;
