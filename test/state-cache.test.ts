@@ -1,3 +1,6 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilInstance, startAnvil } from "../src/internal/anvil.ts";
 import { silentLogger } from "../src/internal/logger.ts";
@@ -218,35 +221,101 @@ describe("fork state cache", () => {
     expect(cache.stats().misses).toBe(misses);
   });
 
-  it("reads ahead what a cold transaction will touch, from the node's access list", async () => {
-    // A contract no simulation has read: it returns its slot 7 (PUSH1 7 SLOAD PUSH1 0 MSTORE
-    // PUSH1 32 PUSH1 0 RETURN). Its state is read ahead before any fork asks for it.
-    const READER = "0x00000000000000000000000000000000000000cc";
-    await up.call("anvil_setCode", [READER, "0x60075460005260206000f3"]);
-    await up.call("anvil_setStorageAt", [READER, "0x7", word(42)]);
-    await store(6); // a block after the changes
+  /**
+   * Reads ahead, through `c`, what a call to a contract no simulation has read will touch, and
+   * checks the overlay it returns and that a fork's reads of it then come from memory. The
+   * contract returns its slot `slot` (PUSH1 slot SLOAD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN).
+   */
+  const readsAheadCold = async (c: StateCache, reader: string, slot: number) => {
+    const code = `0x60${slot.toString(16).padStart(2, "0")}5460005260206000f3`;
+    await up.call("anvil_setCode", [reader, code]);
+    await up.call("anvil_setStorageAt", [reader, `0x${slot.toString(16)}`, word(42)]);
+    await store(slot); // a block after the changes
     const h = await head();
-    await cache.advance(h);
-    expect(cache.isHot(READER)).toBe(false);
-    const before = cache.stats();
-    await cache.readAheadFor({ from: FROM, to: READER, input: "0x", value: 0n, gas: 100_000n });
-    expect(cache.isHot(READER)).toBe(true);
-    expect(cache.stats().accessLists).toBe(before.accessLists + 1);
+    await c.advance(h);
+    expect(c.isHot(reader)).toBe(false);
+    const before = c.stats();
+    const overlay = await c.readAheadFor({ from: FROM, to: reader, input: "0x", value: 0n, gas: 100_000n });
+    expect(c.isHot(reader)).toBe(true);
+    // What was read, as a state overlay at that head: the contract with its slot, the sender.
+    expect(overlay?.head).toBe(h);
+    expect(overlay?.state[getAddress(reader)]).toEqual({
+      balance: "0x0",
+      nonce: "0x0",
+      code,
+      stateDiff: { [word(slot)]: word(42) },
+    });
+    expect(overlay?.state[getAddress(FROM)]?.nonce).toMatch(/^0x[0-9a-f]+$/);
 
     // Read as a fork would: the slot and the account come from memory, not upstream.
-    const direct = createRpc(cache.url);
+    const direct = createRpc(c.url);
     const at = `0x${h.toString(16)}`;
-    const mid = cache.stats();
-    expect(await direct.call("eth_getStorageAt", [READER, "0x7", at])).toBe(word(42));
-    expect(await direct.call("eth_getCode", [READER, at])).toBe("0x60075460005260206000f3");
+    const mid = c.stats();
+    expect(await direct.call("eth_getStorageAt", [reader, `0x${slot.toString(16)}`, at])).toBe(word(42));
+    expect(await direct.call("eth_getCode", [reader, at])).toBe(code);
     expect(await direct.call("eth_getTransactionCount", [FROM, at])).toMatch(/^0x/);
-    const after = cache.stats();
+    const after = c.stats();
     expect(after.misses).toBe(mid.misses);
     expect(after.hits).toBe(mid.hits + 3);
+    return before;
+  };
 
-    // A node that cannot make an access list costs nothing but the count.
-    await cache.readAheadFor({ from: FROM, to: READER, input: "0xzz", value: 0n, gas: 1n });
-    expect(cache.stats().accessListFailures).toBe(before.accessListFailures + 1);
+  it("reads ahead what a cold transaction will touch, values and all, from the node's prestate trace", async () => {
+    const before = await readsAheadCold(cache, "0x00000000000000000000000000000000000000cc", 7);
+    expect(cache.stats()).toMatchObject({ prestates: before.prestates + 1, accessLists: before.accessLists });
+
+    // A call the node cannot run costs nothing but the counts (the access list is tried next).
+    const bad = {
+      from: FROM,
+      to: "0x00000000000000000000000000000000000000cc",
+      input: "0xzz",
+      value: 0n,
+      gas: 1n,
+    };
+    expect(await cache.readAheadFor(bad)).toBeUndefined();
+    expect(cache.stats()).toMatchObject({
+      prestateFailures: before.prestateFailures + 1,
+      accessListFailures: before.accessListFailures + 1,
+    });
+  });
+
+  it("reads ahead from access lists where the node does not trace calls", async () => {
+    // A node without the debug namespace, as many hosted ones: it says so, and is not asked again.
+    const refusing = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const one = JSON.parse(body) as { id?: unknown; method?: unknown };
+        res.writeHead(200, { "content-type": "application/json" });
+        if (!Array.isArray(one) && one.method === "debug_traceCall") {
+          res.end(
+            JSON.stringify({
+              jsonrpc: "2.0",
+              id: one.id,
+              error: { code: -32601, message: "Method not found" },
+            }),
+          );
+          return;
+        }
+        void fetch(upstream.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body })
+          .then((r) => r.text())
+          .then((text) => res.end(text));
+      });
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", () => resolve()));
+    const { port } = refusing.address() as AddressInfo;
+    const other = await startStateCache({ upstreamUrl: `http://127.0.0.1:${port}`, logger: silentLogger() });
+    try {
+      const before = await readsAheadCold(other, "0x00000000000000000000000000000000000000cd", 8);
+      expect(other.stats()).toMatchObject({ prestates: 1, prestateFailures: 1, accessLists: 1 });
+      await readsAheadCold(other, "0x00000000000000000000000000000000000000ce", 9);
+      expect(other.stats()).toMatchObject({ prestates: 1, accessLists: 2 });
+      expect(before.accessListFailures).toBe(0);
+    } finally {
+      await other.stop();
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
   });
 
   it("passes other methods through and answers batches", async () => {

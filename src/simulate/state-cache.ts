@@ -1,7 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { getAddress, type Hex } from "viem";
 import { describeError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
+import type { StateOverlay } from "./types.ts";
 
 /**
  * A state cache between the forks and the upstream node, warm at every new head.
@@ -41,6 +43,9 @@ export type StateCacheStats = {
   /** Access lists asked of the upstream node for cold transactions (`readAheadFor`), and failures. */
   accessLists: number;
   accessListFailures: number;
+  /** Prestate traces asked of the upstream node instead (one round trip, values included), and failures. */
+  prestates: number;
+  prestateFailures: number;
   hotKeys: number;
   head: string;
 };
@@ -56,8 +61,8 @@ export type StateCache = {
    * what the simulations keep using; their call trees say what they used.
    */
   keepWarm(addresses: Iterable<string>): void;
-  /** Reads ahead what a transaction will touch, from the node's access list for it (see below). */
-  readAheadFor(tx: TxShape): Promise<void>;
+  /** Reads ahead what a transaction will touch, and returns it as an overlay (see below). */
+  readAheadFor(tx: TxShape): Promise<StateOverlay | undefined>;
   /** Whether any state of `address` was read at one of the last heads. */
   isHot(address: string): boolean;
   /**
@@ -112,6 +117,11 @@ export async function startStateCache(options: {
   const timeoutMs = options.timeoutMs ?? 30_000;
   /** Answers at the current head, by key (promises: shared while in flight). */
   let values = new Map<string, Promise<Answer>>();
+  /**
+   * Answers at the head before (empty if it was not the previous head): forks serving a head
+   * behind while the others reset read there, and an overlay leaves out code that did not change.
+   */
+  let previous = new Map<string, Promise<Answer>>();
   /** Recently read keys: how to read them again, and the last head they were read at. */
   const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint }>();
   /** Hot keys by account (lower-case address). */
@@ -152,6 +162,8 @@ export async function startStateCache(options: {
     prefetchFailures: 0,
     accessLists: 0,
     accessListFailures: 0,
+    prestates: 0,
+    prestateFailures: 0,
   };
   let head = -1n;
   let stopped = false;
@@ -288,6 +300,7 @@ export async function startStateCache(options: {
 
   function advance(n: bigint): Promise<void> {
     if (n <= head || stopped) return Promise.resolve();
+    previous = n === head + 1n ? values : new Map();
     head = n;
     values = new Map();
     for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) forget(key);
@@ -297,61 +310,174 @@ export async function startStateCache(options: {
     return Promise.all([prefetch(n, values), block.catch(() => undefined)]).then(() => undefined);
   }
 
+  /** Whether the node traces calls (`debug_traceCall`): until it says it does not. */
+  let prestates = true;
+  type Prestate = Map<string, { balance: string; nonce: string; code: string; storage: [string, string][] }>;
   /**
-   * Reads ahead at the current head the state `tx` will touch, as the upstream node's
-   * `eth_createAccessList` lists it. A transaction from a contract nobody used before (an attack's,
-   * typically) finds nothing in the hot set, and its fork fetches each account and slot one round
-   * trip after the other: with a 30 ms remote node, ~450 ms for the benchmark's first attack. Here
-   * it costs two round trips, and the simulation need not wait for them: a fork's read of a key
-   * being read ahead joins that read. The keys join the hot set. Never rejects.
+   * Every account and slot a call touches at block `tag`, with their values, in one round trip:
+   * the node's `prestateTracer`. Undefined if the node cannot (one that has no such method is not
+   * asked again) or answers something else.
    */
-  async function readAheadFor(tx: TxShape): Promise<void> {
-    const n = head;
-    if (n < 0n || stopped) return;
-    stats.accessLists++;
-    let listed: { address?: unknown; storageKeys?: unknown }[];
-    try {
-      const a = await upstream("eth_createAccessList", [
-        {
-          from: tx.from,
-          ...(tx.to ? { to: tx.to } : {}),
-          data: tx.input,
-          value: `0x${tx.value.toString(16)}`,
-          gas: `0x${tx.gas.toString(16)}`,
-        },
-        `0x${n.toString(16)}`,
-      ]);
-      const list = (a.result as { accessList?: unknown } | undefined)?.accessList;
-      if (a.error !== undefined || !Array.isArray(list)) {
-        stats.accessListFailures++;
-        return;
+  async function prestateOf(call: object, tag: string): Promise<Prestate | undefined> {
+    stats.prestates++;
+    const a = await upstream("debug_traceCall", [call, tag, { tracer: "prestateTracer" }]).catch(
+      () => undefined,
+    );
+    const result = a?.result;
+    if (a === undefined || a.error !== undefined || result === null || typeof result !== "object") {
+      stats.prestateFailures++;
+      const code = (a?.error as { code?: unknown } | undefined)?.code;
+      if (code === -32601 || code === -32004) {
+        prestates = false;
+        logger.info("The upstream node does not trace calls: reading ahead from access lists instead");
       }
-      listed = list;
-    } catch {
-      stats.accessListFailures++;
-      return;
+      return undefined;
     }
-    if (n !== head || stopped) return; // a newer head: its read-ahead has what it has
+    const hex = (v: unknown, fallback: string) =>
+      typeof v === "string" && /^0x[0-9a-fA-F]*$/.test(v)
+        ? v
+        : typeof v === "number" && Number.isSafeInteger(v) && v >= 0
+          ? `0x${v.toString(16)}`
+          : fallback;
+    const out: Prestate = new Map();
+    for (const [address, raw] of Object.entries(result as Record<string, unknown>)) {
+      if (!/^0x[0-9a-fA-F]{40}$/.test(address) || raw === null || typeof raw !== "object") return undefined;
+      const acc = raw as { balance?: unknown; nonce?: unknown; code?: unknown; storage?: unknown };
+      const storage = Object.entries((acc.storage ?? {}) as Record<string, unknown>).flatMap(
+        ([slot, value]): [string, string][] =>
+          isBlockNumber(slot) && typeof value === "string" && isBlockNumber(value) ? [[slot, value]] : [],
+      );
+      out.set(address.toLowerCase(), {
+        balance: hex(acc.balance, "0x0"),
+        nonce: hex(acc.nonce, "0x0"),
+        code: hex(acc.code, "0x"),
+        storage,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Reads ahead at the current head the state `tx` will touch. A transaction from a contract
+   * nobody used before (an attack's, typically) finds nothing in the hot set, and its fork fetches
+   * each account and slot one round trip after the other: with a 30 ms remote node, ~450 ms for
+   * the benchmark's first attack. Here it costs one round trip where the node traces calls (its
+   * `prestateTracer` gives every account and slot the call touches, with their values), else two
+   * (`eth_createAccessList`, then the values in a batch). A fork's read of a key being read ahead
+   * joins that read. The keys join the hot set.
+   *
+   * Resolves with what was read as a state overlay at that head (every account's balance, nonce
+   * and code unless the head before had the same code, and every slot), or undefined if any of it
+   * could not be read. Never rejects.
+   */
+  async function readAheadFor(tx: TxShape): Promise<StateOverlay | undefined> {
+    const n = head;
+    if (n < 0n || stopped) return undefined;
+    const tag = `0x${n.toString(16)}`;
+    const call = {
+      from: tx.from,
+      ...(tx.to ? { to: tx.to } : {}),
+      data: tx.input,
+      value: `0x${tx.value.toString(16)}`,
+      gas: `0x${tx.gas.toString(16)}`,
+    };
+    const pre = prestates ? await prestateOf(call, tag) : undefined;
+    let listed: { address?: unknown; storageKeys?: unknown }[] = [];
+    if (!pre) {
+      stats.accessLists++;
+      try {
+        const a = await upstream("eth_createAccessList", [call, tag]);
+        const list = (a.result as { accessList?: unknown } | undefined)?.accessList;
+        if (a.error !== undefined || !Array.isArray(list)) {
+          stats.accessListFailures++;
+          return undefined;
+        }
+        listed = list;
+      } catch {
+        stats.accessListFailures++;
+        return undefined;
+      }
+    }
+    if (n !== head || stopped) return undefined; // a newer head: its read-ahead has what it has
     const current = values;
     const items: [string, { method: string; args: unknown[] }][] = [];
-    const add = (method: string, args: string[]) => {
-      const k = stateKey(method, [...args, `0x${n.toString(16)}`]);
+    /** Each value of the overlay: its account, its field (or slot) and its key in `current`. */
+    const parts: { address: string; field: "balance" | "nonce" | "code" | Hex; key: string }[] = [];
+    /** Adds a value to the overlay: known (from the prestate), or to read ahead. */
+    const add = (method: string, args: string[], field: (typeof parts)[number]["field"], known?: string) => {
+      const k = stateKey(method, [...args, tag]);
       if (!k) return;
       touch(k.key, method, k.args, n);
-      if (!current.has(k.key)) items.push([k.key, { method, args: k.args }]);
+      if (!current.has(k.key)) {
+        if (known === undefined) items.push([k.key, { method, args: k.args }]);
+        else current.set(k.key, noteCode(k.key, Promise.resolve({ result: known }), n));
+      }
+      parts.push({ address: k.args[0] as string, field, key: k.key });
     };
-    const accounts = new Set([tx.from, ...(tx.to ? [tx.to] : [])].map((x) => x.toLowerCase()));
-    for (const entry of listed) {
-      if (typeof entry.address !== "string") continue;
-      accounts.add(entry.address.toLowerCase());
-      if (Array.isArray(entry.storageKeys))
+    const slotKey = (slot: string) => `0x${BigInt(slot).toString(16).padStart(64, "0")}` as Hex;
+    if (pre) {
+      for (const [address, a] of pre) {
+        add("eth_getBalance", [address], "balance", a.balance);
+        add("eth_getTransactionCount", [address], "nonce", a.nonce);
+        add("eth_getCode", [address], "code", a.code);
+        for (const [slot, value] of a.storage) add("eth_getStorageAt", [address, slot], slotKey(slot), value);
+      }
+    } else {
+      const accounts = new Set([tx.from, ...(tx.to ? [tx.to] : [])].map((x) => x.toLowerCase()));
+      for (const entry of listed) {
+        if (typeof entry.address !== "string") continue;
+        accounts.add(entry.address.toLowerCase());
+        if (!Array.isArray(entry.storageKeys)) continue;
         for (const slot of entry.storageKeys)
-          if (typeof slot === "string") add("eth_getStorageAt", [entry.address, slot]);
+          if (typeof slot === "string" && isBlockNumber(slot))
+            add("eth_getStorageAt", [entry.address, slot], slotKey(slot));
+      }
+      for (const address of accounts) {
+        add("eth_getBalance", [address], "balance");
+        add("eth_getTransactionCount", [address], "nonce");
+        add("eth_getCode", [address], "code");
+      }
     }
-    for (const address of accounts)
-      for (const method of ["eth_getBalance", "eth_getTransactionCount", "eth_getCode"])
-        add(method, [address]);
     await readAhead(n, current, items);
+    const answers = await Promise.all(
+      parts.map(
+        (p) =>
+          current.get(p.key) ??
+          derived(current, p.key.slice(0, p.key.indexOf(":")), p.address) ??
+          Promise.resolve<Answer>({ error: "not read" }),
+      ),
+    ).catch(() => undefined);
+    if (!answers) return undefined;
+    // Code the head before had already (most of it: contracts seldom change) is left out: a fork
+    // a head behind has it, and a contract's code can be tens of kilobytes to send every call.
+    const before = n === head ? previous : new Map<string, Promise<Answer>>();
+    const codeBefore = await Promise.all(
+      parts.map((p) =>
+        p.field === "code"
+          ? (before.get(p.key) ?? derived(before, "eth_getCode", p.address, n - 1n))
+          : undefined,
+      ),
+    ).catch(() => []);
+    const state: StateOverlay["state"] = {};
+    for (const [i, p] of parts.entries()) {
+      const a = answers[i];
+      if (!a || a.error !== undefined || typeof a.result !== "string") return undefined;
+      if (p.field === "code" && codeBefore[i]?.error === undefined && codeBefore[i]?.result === a.result) {
+        state[getAddress(p.address)] ??= {};
+        continue;
+      }
+      const address = getAddress(p.address);
+      const account = state[address] ?? {};
+      state[address] = account;
+      const value = a.result as Hex;
+      if (p.field === "balance" || p.field === "nonce" || p.field === "code") account[p.field] = value;
+      else {
+        const slots = account.stateDiff ?? {};
+        slots[p.field] = value;
+        account.stateDiff = slots;
+      }
+    }
+    return { head: n, state };
   }
 
   /** Whether any state of `address` is in the hot set (read at one of the last heads). */
@@ -383,7 +509,7 @@ export async function startStateCache(options: {
    * account either as eth_getAccountInfo or as balance, nonce and code, and the two must not cost
    * two upstream reads.
    */
-  function derived(current: Map<string, Promise<Answer>>, method: string, address: string) {
+  function derived(current: Map<string, Promise<Answer>>, method: string, address: string, n = head) {
     const ok = (a: Answer | undefined) => a !== undefined && a.error === undefined && a.result !== null;
     if (method === "eth_getAccountInfo") {
       const parts = ["eth_getBalance", "eth_getTransactionCount", "eth_getCode"].map((m) =>
@@ -393,7 +519,7 @@ export async function startStateCache(options: {
       return Promise.all(parts).then(async ([balance, nonce, code]): Promise<Answer> => {
         if (ok(balance) && ok(nonce) && ok(code))
           return { result: { balance: balance?.result, nonce: nonce?.result, code: code?.result } };
-        return upstream(method, [address, `0x${head.toString(16)}`]);
+        return upstream(method, [address, `0x${n.toString(16)}`]);
       });
     }
     const field = ACCOUNT_FIELDS[method];
@@ -402,7 +528,7 @@ export async function startStateCache(options: {
     return info.then(async (a): Promise<Answer> => {
       const value = ok(a) ? (a.result as Record<string, unknown>)[field] : undefined;
       if (typeof value === "string") return { result: value };
-      return upstream(method, [address, `0x${head.toString(16)}`]);
+      return upstream(method, [address, `0x${n.toString(16)}`]);
     });
   }
 
@@ -417,6 +543,7 @@ export async function startStateCache(options: {
       return fixedAnswer(method, params);
     }
     const k = stateKey(method, params);
+    if (k && isBlockNumber(k.block) && BigInt(k.block) === head - 1n) return answerBehind(k, method, params);
     if (!k || !isBlockNumber(k.block) || BigInt(k.block) !== head) {
       stats.passThrough++;
       if (k && isBlockNumber(k.block) && BigInt(k.block) > head)
@@ -441,6 +568,33 @@ export async function startStateCache(options: {
     );
     return p;
   }
+  /**
+   * A read at the head before the current one (a fork serving a head behind): answered from what
+   * was read there, else read and remembered. It does not count as use: that head is gone.
+   */
+  function answerBehind(
+    k: { key: string; args: unknown[] },
+    method: string,
+    params: unknown[],
+  ): Promise<Answer> {
+    const at = previous;
+    const known = at.get(k.key) ?? derived(at, method, k.args[0] as string, head - 1n);
+    if (known) {
+      stats.hits++;
+      return known;
+    }
+    stats.passThrough++;
+    const p = upstream(method, params);
+    at.set(
+      k.key,
+      p.then(
+        (a) => a,
+        () => upstream(method, params),
+      ),
+    );
+    return p;
+  }
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));

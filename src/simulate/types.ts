@@ -38,6 +38,16 @@ export type AccountState = {
 
 export type StateDiff = { pre: Record<Address, AccountState>; post: Record<Address, AccountState> };
 
+/** One account's state to put in place of a fork's (geth's state-override format, hex values). */
+export type AccountOverride = { balance?: Hex; nonce?: Hex; code?: Hex; stateDiff?: Record<Hex, Hex> };
+
+/**
+ * What a transaction touches (its access list) as it stood at one head. Overlaid on a fork a head
+ * behind, the transaction runs as it would at that head: a contract deployed in the newest block
+ * is there, with its storage, and so are the newest values of everything else it reads.
+ */
+export type StateOverlay = { head: bigint; state: Record<Address, AccountOverride> };
+
 /** The next-block context a pending transaction is simulated in. */
 export type BlockContext = {
   number: bigint;
