@@ -9,7 +9,7 @@ import type { IncidentLog, IncidentOutcome } from "./record/incidents.ts";
 import type { Proof } from "./respond/prove.ts";
 import type { Outcome, Responder, ResponseEvent } from "./respond/responder.ts";
 import type { Verdict } from "./score/types.ts";
-import type { BlockContext, Simulation } from "./simulate/types.ts";
+import type { BlockContext, Simulation, StateOverlay } from "./simulate/types.ts";
 import type { PendingTx } from "./source/types.ts";
 
 /**
@@ -24,7 +24,14 @@ export type Timings = {
   seenAt: number;
   /** When a worker took it from the queue, and when it had a fork at the head. */
   dequeuedMs?: number;
+  /**
+   * When the state a dangerous call to a new or cold contract touches had been read at the
+   * newest head, to be overlaid (only those; the fork is acquired after it).
+   */
+  stateReadMs?: number;
   forkMs?: number;
+  /** When its simulation started (on the fork, in its block's context). */
+  simulatingMs?: number;
   simulatedMs?: number;
   scoredMs?: number;
   /** When the pause was proved to stop the attack (or found not to). */
@@ -44,6 +51,11 @@ export type Decided = {
   features: Features;
   simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs" | "traceMs"> & {
     block: bigint;
+    /**
+     * Set when the transaction ran on a fork at `forkHead` (a head behind) with the state it
+     * touches overlaid as it stood at the block before `block`: how many accounts that was.
+     */
+    overlaid?: { forkHead: bigint; accounts: number };
   };
   targets: Address[];
   incidentId: Hex | undefined;
@@ -84,6 +96,8 @@ export type IncidentCase = {
   context: BlockContext;
   /** The sender's pending transactions the simulation ran after (the proof runs them too). */
   ranAfter?: readonly PendingTx[];
+  /** State the simulation ran with in place of its fork's (the proof runs with it too). */
+  overlay?: StateOverlay;
   /** A proof already started on the call tree (its targets match). */
   speculated?: Promise<Proof>;
   /** The simulation's fork, still held and at the attack's state (read-only proof calls). */
@@ -264,6 +278,7 @@ export function createIncidentHandler(deps: IncidentDeps): IncidentHandler {
           targets,
           context: c.context,
           ...(c.ranAfter ? { before: c.ranAfter } : {}),
+          ...(c.overlay ? { state: c.overlay.state } : {}),
         },
         onEvent,
         {

@@ -307,20 +307,30 @@ function heldResets() {
 describe("guardian daemon while its forks reset: a contract nothing used yet", () => {
   const { t, deployWhileResetsHeld, sendAttack } = heldResets();
 
-  it("waits for the newest head to screen a dangerous call to a contract nothing used yet", async () => {
+  it("screens a call to a contract from the newest block at once, a head behind, with its state overlaid", async () => {
     const { contract, deployedIn } = await deployWhileResetsHeld();
     const attackHash = await sendAttack(contract);
-    // Typically deployed in the newest block: a head behind it would find no code. Not screened
-    // there at all, and decided once, at the newest head.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(t.decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(0);
-    t.openGate();
+    // Deployed in the newest block: on the fork a head behind (the only one serving) it has no
+    // code. The state it touches is read at the newest head and overlaid there: it is decided
+    // while the other fork is still held in its reset, once, as at the newest head.
     const decision = await until("a decision on the attack", () =>
       t.decisions.find((x) => x.tx.hash === attackHash),
     );
+    expect(t.guardian.stats().forks.atHead).toBe(0);
     expect(decision.verdict.decision).toBe("pause");
-    expect(t.decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(1);
     expect(decision.simulation.block).toBe(deployedIn + 1n); // the block after the newest head
+    expect(decision.simulation.overlaid).toMatchObject({ forkHead: deployedIn - 1n });
+    expect(t.guardian.stats().overlaidBehind).toBeGreaterThanOrEqual(1);
+    // The pause is proved on that same state: the attack reverts behind it (without the overlay
+    // it would reach no code, and a pause would look sufficient without stopping anything).
+    const proof = await until("the proof", () => {
+      const e = t.responses.find((r) => r.kind === "proof");
+      return e?.kind === "proof" ? e.proof : undefined;
+    });
+    expect(proof).toMatchObject({ works: true, attackReverted: true });
+    t.openGate();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(1);
   });
 });
 
@@ -336,9 +346,10 @@ describe("guardian daemon while its forks reset: a transfer that needs the newes
       value: parseUnits("1", 18),
     });
     const funded = await devnet.publicClient.getBlockNumber();
-    await until("both forks at the funding block", () =>
-      t.guardian.stats().forks.atHead === 2 && t.guardian.stats().forks.head === funded ? true : undefined,
-    );
+    await until("every fork at the funding block", () => {
+      const f = t.guardian.stats().forks;
+      return f.atHead === f.forks && f.head === funded ? true : undefined;
+    });
     // Resets held; the newcomer's first tokens arrive in the next block.
     t.hold();
     const mint = encodeFunctionData({

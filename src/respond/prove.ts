@@ -1,7 +1,7 @@
 import { type Address, getAddress, type Hex } from "viem";
 import type { Rpc } from "../internal/rpc.ts";
 import { TRANSFER_TOPIC } from "../simulate/simulate.ts";
-import type { BlockContext } from "../simulate/types.ts";
+import type { BlockContext, StateOverlay } from "../simulate/types.ts";
 import type { PendingTx } from "../source/types.ts";
 
 type SimCall = {
@@ -29,6 +29,12 @@ export type ProofParams = {
   before?: readonly PendingTx[];
   targets: readonly Address[];
   context: BlockContext;
+  /**
+   * The state the attack was simulated with in place of the fork's (it ran as at a newer head):
+   * the proof runs on the same state, or a contract deployed at that head would be missing and
+   * any pause would look sufficient.
+   */
+  state?: StateOverlay["state"];
 };
 
 /**
@@ -56,6 +62,7 @@ export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
       blockStateCalls: [
         {
           blockOverrides: overrides,
+          ...(p.state ? { stateOverrides: p.state } : {}),
           calls: [{ from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" }, attackCall],
         },
       ],
@@ -111,12 +118,6 @@ type Receipt = { status: Hex; gasUsed: Hex; logs: { address: string; topics: Hex
  * the receipts, revert. The sends all carry the same default fees, so the block keeps their order.
  */
 async function proveByMining(rpc: Rpc, p: ProofParams): Promise<Proof> {
-  // Predecessors the fork has mined already (it may be at a newer head) are not sent again.
-  const mined =
-    (p.before?.length ?? 0) > 0
-      ? BigInt(await rpc.call<Hex>("eth_getTransactionCount", [p.attack.from, "latest"]))
-      : 0n;
-  const before = (p.before ?? []).filter((b) => BigInt(b.nonce) >= mined);
   const send = (tx: PendingTx) =>
     rpc.call<Hex>("eth_sendTransaction", [
       {
@@ -129,6 +130,13 @@ async function proveByMining(rpc: Rpc, p: ProofParams): Promise<Proof> {
     ]);
   const snapshot = await rpc.call<Hex>("evm_snapshot");
   try {
+    if (p.state) await overlay(rpc, p.state);
+    // Predecessors the fork has mined already (it may be at a newer head) are not sent again.
+    const mined =
+      (p.before?.length ?? 0) > 0
+        ? BigInt(await rpc.call<Hex>("eth_getTransactionCount", [p.attack.from, "latest"]))
+        : 0n;
+    const before = (p.before ?? []).filter((b) => BigInt(b.nonce) >= mined);
     await rpc.call("anvil_impersonateAccount", [p.sentinel]);
     await rpc.call("anvil_impersonateAccount", [p.attack.from]);
     const pauseHash = await rpc.call<Hex>("eth_sendTransaction", [
@@ -149,4 +157,21 @@ async function proveByMining(rpc: Rpc, p: ProofParams): Promise<Proof> {
     await rpc.call("anvil_stopImpersonatingAccount", [p.sentinel]);
     await rpc.call("anvil_stopImpersonatingAccount", [p.attack.from]);
   }
+}
+
+/** Writes an overlay's accounts into the fork's state (undone by the caller's snapshot revert). */
+async function overlay(rpc: Rpc, state: NonNullable<ProofParams["state"]>): Promise<void> {
+  const answers = await rpc.batch(
+    Object.entries(state).flatMap(([address, a]) => [
+      ...(a.balance ? [{ method: "anvil_setBalance", params: [address, a.balance] }] : []),
+      ...(a.nonce ? [{ method: "anvil_setNonce", params: [address, a.nonce] }] : []),
+      ...(a.code ? [{ method: "anvil_setCode", params: [address, a.code] }] : []),
+      ...Object.entries(a.stateDiff ?? {}).map(([slot, value]) => ({
+        method: "anvil_setStorageAt",
+        params: [address, slot, value],
+      })),
+    ]),
+  );
+  const failed = answers.find((a) => a instanceof Error);
+  if (failed) throw failed;
 }

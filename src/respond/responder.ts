@@ -4,7 +4,7 @@ import { type Address, type Hex, keccak256, type LocalAccount } from "viem";
 import { describeError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
 import type { Rpc } from "../internal/rpc.ts";
-import type { BlockContext } from "../simulate/types.ts";
+import type { BlockContext, StateOverlay } from "../simulate/types.ts";
 import type { Head, PendingTx } from "../source/types.ts";
 import { type FeePolicy, pauseCalldata, pauseFees, signPause } from "./pause-tx.ts";
 import { type Proof, provePause } from "./prove.ts";
@@ -43,6 +43,8 @@ export type ResponseRequest = {
   context: BlockContext;
   /** The attacker's earlier pending transactions the attack was simulated after (the proof runs them too). */
   before?: readonly PendingTx[];
+  /** State the attack was simulated with in place of the fork's (the proof uses it too). */
+  state?: StateOverlay["state"];
 };
 
 export type ResponderOptions = {
@@ -305,6 +307,7 @@ export function createResponder(options: ResponderOptions): Responder {
     targets: request.targets,
     context: request.context,
     ...(request.before ? { before: request.before } : {}),
+    ...(request.state ? { state: request.state } : {}),
   });
   /** A proof that mines (a creation, or predecessors to run first) needs a fork to itself. */
   const mines = (request: ResponseRequest) => request.attack.to === null || (request.before?.length ?? 0) > 0;

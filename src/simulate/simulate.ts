@@ -12,6 +12,7 @@ import type {
   ReserveReference,
   Simulation,
   StateDiff,
+  StateOverlay,
   TraceLog,
 } from "./types.ts";
 
@@ -173,6 +174,11 @@ export type SimulateOptions = {
   onCallTree?: (root: CallFrame) => void;
   /** Also collect the balance and storage changes (a second run of the transaction; off by default). */
   stateDiff?: boolean;
+  /**
+   * State put in place of the fork's for every run and read (a `StateOverlay`'s accounts): the
+   * transaction then runs as at the overlay's head, on a fork that may be a head behind.
+   */
+  state?: StateOverlay["state"];
 };
 
 function overrides(ctx: BlockContext) {
@@ -207,7 +213,11 @@ export async function simulateTx(
   type RawDiff = { pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> };
   const trace = <T>(tracer: object): Promise<T> =>
     fork.rpc
-      .call<T>("debug_traceCall", [call, "latest", { ...tracer, blockOverrides }])
+      .call<T>("debug_traceCall", [
+        call,
+        "latest",
+        { ...tracer, blockOverrides, ...(options.state ? { stateOverrides: options.state } : {}) },
+      ])
       .catch((error: unknown) => {
         throw new SimulationError(`could not simulate ${tx.hash}`, {
           details: [describeError(error)],
@@ -290,7 +300,7 @@ export async function simulateTx(
     .batch<Hex>([
       ...[...calls.values()].map((c) => ({
         method: "eth_call",
-        params: [c, "latest", null, blockOverrides],
+        params: [c, "latest", options.state ?? null, blockOverrides],
       })),
       ...ethList.map((holder) => ({ method: "eth_getBalance", params: [holder, "latest"] })),
     ])
@@ -301,7 +311,8 @@ export async function simulateTx(
     return typeof a === "string" ? a : undefined;
   };
   const ethRefs = ethList.flatMap((holder, i): BalanceReference[] => {
-    const a = answers[keys.length + i];
+    // The fork's balance, unless the overlay puts another in its place.
+    const a = options.state?.[getAddress(holder)]?.balance ?? answers[keys.length + i];
     return typeof a === "string" ? [{ token: "ETH", holder, before: BigInt(a) }] : [];
   });
   const readRefs = reads.map(
