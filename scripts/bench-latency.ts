@@ -296,7 +296,9 @@ type RunResult = {
   attackInjectionError?: string;
   attackStages: Record<
     | "dequeued"
+    | "stateRead"
     | "forkAcquired"
+    | "simulating"
     | "simulated"
     | "simulationOnly"
     | "traced"
@@ -345,6 +347,12 @@ type RunResult = {
     /** Access lists read ahead for cold dangerous transactions, and those the node refused. */
     accessLists: number;
     accessListFailures: number;
+    /** Prestate traces read ahead instead (values included), and those the node refused. */
+    prestates: number;
+    prestateFailures: number;
+    /** Dangerous calls simulated with that state overlaid, and those on a fork a head behind. */
+    overlaid: number;
+    overlaidBehind: number;
   };
 };
 
@@ -593,7 +601,9 @@ async function run(
     simulationOnly: percentiles(screenedLoad.map((x) => x.simulation.durationMs)),
     attackStages: {
       dequeued: stage(attackDecisions, "dequeuedMs"),
+      stateRead: stage(attackDecisions, "stateReadMs"),
       forkAcquired: stage(attackDecisions, "forkMs"),
+      simulating: stage(attackDecisions, "simulatingMs"),
       simulated: percentiles(attackDecisions.map((x) => x.timings.simulatedMs ?? 0)),
       simulationOnly: percentiles(attackDecisions.map((x) => x.simulation.durationMs)),
       traced: percentiles(attackDecisions.map((x) => x.simulation.traceMs)),
@@ -667,6 +677,10 @@ async function run(
             hotKeys: stats.stateCache.hotKeys,
             accessLists: stats.stateCache.accessLists,
             accessListFailures: stats.stateCache.accessListFailures,
+            prestates: stats.stateCache.prestates,
+            prestateFailures: stats.stateCache.prestateFailures,
+            overlaid: stats.overlaid,
+            overlaidBehind: stats.overlaidBehind,
           },
         }
       : {}),
