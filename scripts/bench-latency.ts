@@ -320,6 +320,10 @@ type RunResult = {
     seenToBundleMs: number | undefined;
     /** Every milestone, ms since seen. */
     timings: Decided["timings"];
+    /** The simulation's own time and its trace's (ms), and the overlay if it had one. */
+    simulationMs: number;
+    traceMs: number;
+    overlaid?: { forkHead: string; accounts: number };
   }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
@@ -621,6 +625,9 @@ async function run(
       onChain: onChain.get(x.hash) ?? "not mined",
       seenToBundleMs: x.timings.bundleSentMs,
       timings: x.timings,
+      simulationMs: Math.round(x.simulation.durationMs * 10) / 10,
+      traceMs: Math.round(x.simulation.traceMs * 10) / 10,
+      ...(x.simulation.overlaid ? { overlaid: x.simulation.overlaid } : {}),
     })),
     neverScreenedKinds: Object.fromEntries(
       [...new Set(simulatable.filter((s) => !decisions.has(s.hash)).map((s) => s.kind))].map((k) => [

@@ -18,7 +18,13 @@ export type Screened = {
   hash: Hex;
   seenAt: number;
   timings: Decided["timings"];
-  simulation: { durationMs: number; traceMs: number; success: boolean; error: string | undefined };
+  simulation: {
+    durationMs: number;
+    traceMs: number;
+    success: boolean;
+    error: string | undefined;
+    overlaid?: { forkHead: string; accounts: number };
+  };
   verdict: { decision: Decided["verdict"]["decision"]; score: number };
 };
 
@@ -105,6 +111,14 @@ async function start(request: Extract<HostRequest, { type: "start" }>) {
         traceMs: x.simulation.traceMs,
         success: x.simulation.success,
         error: x.simulation.error,
+        ...(x.simulation.overlaid
+          ? {
+              overlaid: {
+                forkHead: x.simulation.overlaid.forkHead.toString(),
+                accounts: x.simulation.overlaid.accounts,
+              },
+            }
+          : {}),
       },
       verdict: { decision: x.verdict.decision, score: x.verdict.score },
     });
