@@ -418,7 +418,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // fresh from its reset took ~24 ms for an attack's ~32 values).
       const cold = urgent && stateCache !== undefined && !stateCache.isHot(tx.to ?? tx.from);
       const newCode = urgent && tx.to !== null && stateCache?.codeIsNew(tx.to) === true;
-      const reading = cold || newCode ? stateCache?.readAheadFor(tx) : undefined;
+      const latest = source.latestHead();
+      const reading =
+        cold || newCode
+          ? stateCache?.readAheadFor(tx, latest ? nextBlockContext(latest) : undefined)
+          : undefined;
       // A fork still a head behind (while the others reset) serves the common load. A transaction
       // the prefilter ranks dangerous takes a fork at the newest head if one is not resetting
       // (over its share of simulations if need be); if none is, it does not wait for one: it is
@@ -478,7 +482,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // A call that ran and called on, or emitted anything, reached code: nothing to ask.
       if (tx.to === null || (sim.success && (sim.root.calls.length > 0 || sim.root.logs.length > 0)))
         return undefined;
-      // The overlay has both accounts (the call's sender and recipient are always in it).
+      // The overlay has both accounts (the call's sender and recipient are always in it); an
+      // account in it without code has the code it had a head before, which is not none.
       const [code, nonceHex] = overlay
         ? [overlay.state[getAddress(tx.to)]?.code, overlay.state[getAddress(tx.from)]?.nonce]
         : await fork.rpc

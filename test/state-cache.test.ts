@@ -238,11 +238,11 @@ describe("fork state cache", () => {
     const overlay = await c.readAheadFor({ from: FROM, to: reader, input: "0x", value: 0n, gas: 100_000n });
     expect(c.isHot(reader)).toBe(true);
     // What was read, as a state overlay at that head: the contract with its slot, the sender.
+    // Its code is left out: the head before had the same (it was set before this block).
     expect(overlay?.head).toBe(h);
     expect(overlay?.state[getAddress(reader)]).toEqual({
       balance: "0x0",
       nonce: "0x0",
-      code,
       stateDiff: { [word(slot)]: word(42) },
     });
     expect(overlay?.state[getAddress(FROM)]?.nonce).toMatch(/^0x[0-9a-f]+$/);
@@ -257,6 +257,12 @@ describe("fork state cache", () => {
     const after = c.stats();
     expect(after.misses).toBe(mid.misses);
     expect(after.hits).toBe(mid.hits + 3);
+    // The sender's and the recipient's accounts were read at the head before too, for a fork
+    // still there that is given the overlay: it loads them before overriding them.
+    const prev = `0x${(h - 1n).toString(16)}`;
+    expect(await direct.call("eth_getCode", [reader, prev])).toBe(code);
+    expect(await direct.call("eth_getBalance", [FROM, prev])).toMatch(/^0x/);
+    expect(c.stats()).toMatchObject({ passThrough: after.passThrough, hits: after.hits + 2 });
     return before;
   };
 
@@ -277,6 +283,21 @@ describe("fork state cache", () => {
       prestateFailures: before.prestateFailures + 1,
       accessListFailures: before.accessListFailures + 1,
     });
+  });
+
+  it("reads ahead in the block the transaction is expected in", async () => {
+    // TIMESTAMP SLOAD: a call whose path depends on the time reads the slot named by it. Read
+    // ahead in the next block's context, it reads the slot it will read there.
+    const CLOCK = "0x00000000000000000000000000000000000000cf";
+    const at = 2_000_000_000;
+    await up.call("anvil_setCode", [CLOCK, "0x425460005260206000f3"]);
+    await up.call("anvil_setStorageAt", [CLOCK, `0x${at.toString(16)}`, word(42)]);
+    await store(10);
+    const h = await head();
+    await cache.advance(h);
+    const tx = { from: FROM, to: CLOCK, input: "0x", value: 0n, gas: 100_000n };
+    const overlay = await cache.readAheadFor(tx, { number: h + 1n, timestamp: BigInt(at) });
+    expect(overlay?.state[getAddress(CLOCK)]?.stateDiff).toEqual({ [word(at)]: word(42) });
   });
 
   it("reads ahead from access lists where the node does not trace calls", async () => {

@@ -62,7 +62,7 @@ export type StateCache = {
    */
   keepWarm(addresses: Iterable<string>): void;
   /** Reads ahead what a transaction will touch, and returns it as an overlay (see below). */
-  readAheadFor(tx: TxShape): Promise<StateOverlay | undefined>;
+  readAheadFor(tx: TxShape, next?: NextBlock): Promise<StateOverlay | undefined>;
   /** Whether any state of `address` was read at one of the last heads. */
   isHot(address: string): boolean;
   /**
@@ -75,6 +75,8 @@ export type StateCache = {
   stop(): Promise<void>;
 };
 
+/** The block a pending transaction is expected in (after the head the cache is at). */
+type NextBlock = { number: bigint; timestamp: bigint };
 /** What `readAheadFor` needs of a transaction. */
 type TxShape = { from: string; to: string | null; input: string; value: bigint; gas: bigint };
 type JsonRpcRequest = { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown };
@@ -318,11 +320,24 @@ export async function startStateCache(options: {
    * the node's `prestateTracer`. Undefined if the node cannot (one that has no such method is not
    * asked again) or answers something else.
    */
-  async function prestateOf(call: object, tag: string): Promise<Prestate | undefined> {
+  async function prestateOf(call: object, tag: string, next?: NextBlock): Promise<Prestate | undefined> {
     stats.prestates++;
-    const a = await upstream("debug_traceCall", [call, tag, { tracer: "prestateTracer" }]).catch(
-      () => undefined,
-    );
+    const a = await upstream("debug_traceCall", [
+      call,
+      tag,
+      {
+        tracer: "prestateTracer",
+        // In the block it would be mined in: a path that depends on the time reads what it will.
+        ...(next
+          ? {
+              blockOverrides: {
+                number: `0x${next.number.toString(16)}`,
+                time: `0x${next.timestamp.toString(16)}`,
+              },
+            }
+          : {}),
+      },
+    ]).catch(() => undefined);
     const result = a?.result;
     if (a === undefined || a.error !== undefined || result === null || typeof result !== "object") {
       stats.prestateFailures++;
@@ -370,7 +385,7 @@ export async function startStateCache(options: {
    * and code unless the head before had the same code, and every slot), or undefined if any of it
    * could not be read. Never rejects.
    */
-  async function readAheadFor(tx: TxShape): Promise<StateOverlay | undefined> {
+  async function readAheadFor(tx: TxShape, next?: NextBlock): Promise<StateOverlay | undefined> {
     const n = head;
     if (n < 0n || stopped) return undefined;
     const tag = `0x${n.toString(16)}`;
@@ -381,7 +396,22 @@ export async function startStateCache(options: {
       value: `0x${tx.value.toString(16)}`,
       gas: `0x${tx.gas.toString(16)}`,
     };
-    const pre = prestates ? await prestateOf(call, tag) : undefined;
+    // A fork a head behind loads each account it is given state for before overriding it. The
+    // sender's and the recipient's (an attack's fresh contract: nothing read it there) are read at
+    // the head before alongside, so those loads cost no round trip of their own.
+    const behind = previous;
+    const accountsBefore = [tx.from, ...(tx.to ? [tx.to] : [])].flatMap((address) =>
+      ["eth_getBalance", "eth_getTransactionCount", "eth_getCode"].flatMap(
+        (method): [string, { method: string; args: unknown[] }][] => {
+          const k = stateKey(method, [address, `0x${(n - 1n).toString(16)}`]);
+          return k && !behind.has(k.key) ? [[k.key, { method, args: k.args }]] : [];
+        },
+      ),
+    );
+    if (n > 0n && accountsBefore.length > 0) void readAhead(n - 1n, behind, accountsBefore);
+    const pre = prestates
+      ? await prestateOf(call, tag, next?.number === n + 1n ? next : undefined)
+      : undefined;
     let listed: { address?: unknown; storageKeys?: unknown }[] = [];
     if (!pre) {
       stats.accessLists++;
@@ -462,7 +492,13 @@ export async function startStateCache(options: {
     for (const [i, p] of parts.entries()) {
       const a = answers[i];
       if (!a || a.error !== undefined || typeof a.result !== "string") return undefined;
-      if (p.field === "code" && codeBefore[i]?.error === undefined && codeBefore[i]?.result === a.result) {
+      // (Left out only if there is code: an overlay without code for an account says it has some.)
+      if (
+        p.field === "code" &&
+        a.result !== "0x" &&
+        codeBefore[i]?.error === undefined &&
+        codeBefore[i]?.result === a.result
+      ) {
         state[getAddress(p.address)] ??= {};
         continue;
       }
@@ -543,7 +579,10 @@ export async function startStateCache(options: {
       return fixedAnswer(method, params);
     }
     const k = stateKey(method, params);
-    if (k && isBlockNumber(k.block) && BigInt(k.block) === head - 1n) return answerBehind(k, method, params);
+    // A fork serving a head behind: what was read there is answered from memory. Not counted as
+    // use (touch): that head is gone.
+    if (k && isBlockNumber(k.block) && BigInt(k.block) === head - 1n)
+      return answerAt(previous, head - 1n, k, method, params, "passThrough");
     if (!k || !isBlockNumber(k.block) || BigInt(k.block) !== head) {
       stats.passThrough++;
       if (k && isBlockNumber(k.block) && BigInt(k.block) > head)
@@ -551,40 +590,28 @@ export async function startStateCache(options: {
       return upstream(method, params);
     }
     touch(k.key, method, k.args, head);
-    const current = values;
-    const known = current.get(k.key) ?? derived(current, method, k.args[0] as string);
-    if (known) {
-      stats.hits++;
-      return known;
-    }
-    stats.misses++;
-    const p = noteCode(k.key, upstream(method, params), head);
-    current.set(
-      k.key,
-      p.then(
-        (a) => a,
-        () => upstream(method, params),
-      ),
-    );
-    return p;
+    return answerAt(values, head, k, method, params, "misses");
   }
+
   /**
-   * A read at the head before the current one (a fork serving a head behind): answered from what
-   * was read there, else read and remembered. It does not count as use: that head is gone.
+   * A state read answered from `at` (the answers at head `n`), else read upstream and remembered
+   * there (in flight: concurrent readers share it); the read counts as a miss of `kind`.
    */
-  function answerBehind(
+  function answerAt(
+    at: Map<string, Promise<Answer>>,
+    n: bigint,
     k: { key: string; args: unknown[] },
     method: string,
     params: unknown[],
+    kind: "misses" | "passThrough",
   ): Promise<Answer> {
-    const at = previous;
-    const known = at.get(k.key) ?? derived(at, method, k.args[0] as string, head - 1n);
+    const known = at.get(k.key) ?? derived(at, method, k.args[0] as string, n);
     if (known) {
       stats.hits++;
       return known;
     }
-    stats.passThrough++;
-    const p = upstream(method, params);
+    stats[kind]++;
+    const p = noteCode(k.key, upstream(method, params), n);
     at.set(
       k.key,
       p.then(

@@ -46,7 +46,11 @@ export type AccountOverride = { balance?: Hex; nonce?: Hex; code?: Hex; stateDif
  * behind, the transaction runs as it would at that head: a contract deployed in the newest block
  * is there, with its storage, and so are the newest values of everything else it reads.
  */
-export type StateOverlay = { head: bigint; state: Record<Address, AccountOverride> };
+export type StateOverlay = {
+  head: bigint;
+  /** An account given without `code` has the same code as at the head before, and some. */
+  state: Record<Address, AccountOverride>;
+};
 
 /** The next-block context a pending transaction is simulated in. */
 export type BlockContext = {
