@@ -431,10 +431,9 @@ export async function startStateCache(options: {
     if (n !== head || stopped) return undefined; // a newer head: its read-ahead has what it has
     const current = values;
     const items: [string, { method: string; args: unknown[] }][] = [];
-    /** Each value of the overlay: its account, its field (or slot) and its key in `current`. */
-    const parts: { address: string; field: "balance" | "nonce" | "code" | Hex; key: string }[] = [];
+    const parts: OverlayPart[] = [];
     /** Adds a value to the overlay: known (from the prestate), or to read ahead. */
-    const add = (method: string, args: string[], field: (typeof parts)[number]["field"], known?: string) => {
+    const add = (method: string, args: string[], field: OverlayPart["field"], known?: string) => {
       const k = stateKey(method, [...args, tag]);
       if (!k) return;
       touch(k.key, method, k.args, n);
@@ -469,6 +468,21 @@ export async function startStateCache(options: {
       }
     }
     await readAhead(n, current, items);
+    return overlayOf(n, current, parts);
+  }
+
+  /** One value of an overlay: its account, its field (or slot) and its key in the answers. */
+  type OverlayPart = { address: string; field: "balance" | "nonce" | "code" | Hex; key: string };
+
+  /**
+   * The overlay at head `n` made of `parts`, from `current` (the answers at `n`); undefined if
+   * any of them failed. Code the head before had already is left out (see `readAheadFor`).
+   */
+  async function overlayOf(
+    n: bigint,
+    current: Map<string, Promise<Answer>>,
+    parts: OverlayPart[],
+  ): Promise<StateOverlay | undefined> {
     const answers = await Promise.all(
       parts.map(
         (p) =>
@@ -492,20 +506,14 @@ export async function startStateCache(options: {
     for (const [i, p] of parts.entries()) {
       const a = answers[i];
       if (!a || a.error !== undefined || typeof a.result !== "string") return undefined;
-      // (Left out only if there is code: an overlay without code for an account says it has some.)
-      if (
-        p.field === "code" &&
-        a.result !== "0x" &&
-        codeBefore[i]?.error === undefined &&
-        codeBefore[i]?.result === a.result
-      ) {
-        state[getAddress(p.address)] ??= {};
-        continue;
-      }
       const address = getAddress(p.address);
       const account = state[address] ?? {};
       state[address] = account;
       const value = a.result as Hex;
+      // (Left out only if there is code: an overlay without code for an account says it has some.)
+      const unchanged =
+        value !== "0x" && codeBefore[i]?.error === undefined && codeBefore[i]?.result === value;
+      if (p.field === "code" && unchanged) continue;
       if (p.field === "balance" || p.field === "nonce" || p.field === "code") account[p.field] = value;
       else {
         const slots = account.stateDiff ?? {};
