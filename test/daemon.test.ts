@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  type Address,
   encodeDeployData,
   encodeFunctionData,
   getContractAddress,
@@ -394,7 +395,7 @@ describe("guardian daemon while its forks reset: a transfer that needs the newes
 describe("guardian daemon and a contract deployed and called in one go", () => {
   const t = daemonSuite({ forks: 1 });
 
-  it("proves the pause against the call run after the sender's pending deployment", async () => {
+  it("proves the pause against the call run after the sender's pending deployment, or its state overlaid", async () => {
     const d = t.net.deployment;
     const { publicClient } = t.net.devnet;
     const attacker = devnetAccount("attacker");
@@ -445,6 +446,23 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
       expect(await provePause(rpc, { ...noop, before: [deploy] })).toMatchObject({ works: false });
       // Without the deployment the call reaches no code, and any pause looks sufficient.
       expect(await provePause(rpc, noop)).toMatchObject({ works: true, drainedAfterPause: false });
+
+      // With the contract overlaid instead (what the daemon does for one deployed at the newest
+      // head, on a fork a head behind): the call drains again, both when the proof simulates
+      // and when it mines (after a plain transfer of the sender's, as its predecessor).
+      const runtime = await rpc.call<Hex>("eth_call", [
+        { from: attacker.address, data: deploy.input },
+        "latest",
+      ]);
+      const state = { [call.to as Address]: { code: runtime } };
+      expect(await provePause(rpc, { ...noop, state })).toMatchObject({ works: false });
+      const transfer = pending({ to: attacker.address, input: "0x", gas: 21_000n });
+      expect(await provePause(rpc, { ...noop, before: [transfer] })).toMatchObject({ works: true });
+      expect(await provePause(rpc, { ...noop, before: [transfer], state })).toMatchObject({ works: false });
+      expect(await provePause(rpc, { ...real, before: [transfer], state })).toMatchObject({
+        works: true,
+        attackReverted: true,
+      });
     } finally {
       await fork.stop();
     }
