@@ -208,6 +208,9 @@ describe("guardian daemon on a devnet", () => {
     expect(value('vigil_response_outcomes_total{outcome="paused"}')).toBe(1);
     expect(value("vigil_source_connected")).toBe(1);
     expect(value('vigil_state_cache_reads_total{result="hit"}')).toBeGreaterThan(0);
+    // The attack's contract was new: its state was read for an overlay, in one prestate trace.
+    expect(value('vigil_state_cache_overlay_reads_total{how="prestate",result="ok"}')).toBeGreaterThan(0);
+    expect(value('vigil_state_cache_overlay_reads_total{how="access_list",result="failed"}')).toBe(0);
     expect(text).toMatch(
       /vigil_pipeline_stage_latency_milliseconds_bucket\{stage="bundle_sent",le="[^"]+"\} 1/,
     );

@@ -537,6 +537,13 @@ export function createDaemonMetrics(
     name: "vigil_state_cache_prefetched_total",
     help: "State values the cache read ahead at new heads (the hot set).",
   });
+  const cacheOverlayReads = registry.counter({
+    name: "vigil_state_cache_overlay_reads_total",
+    help:
+      "Reads of the state a dangerous call touches, for its overlay, by how (prestate: one debug_traceCall; " +
+      "access_list: eth_createAccessList and a batch) and result (failed: the call waits for a fork at the head).",
+    labelNames: ["how", "result"],
+  });
 
   // Process.
   const buildInfo = registry.gauge<"version">({
@@ -671,12 +678,30 @@ export function createDaemonMetrics(
         syncTotal(forkResetFailures, h.resetFailures);
       });
     },
-    bindStateCache(cache: { stats(): { hits: number; misses: number; prefetched: number } }): void {
+    bindStateCache(cache: {
+      stats(): Record<
+        | "hits"
+        | "misses"
+        | "prefetched"
+        | "prestates"
+        | "prestateFailures"
+        | "accessLists"
+        | "accessListFailures",
+        number
+      >;
+    }): void {
       registry.onCollect(() => {
         const s = cache.stats();
         syncTotal(cacheReads, s.hits, { result: "hit" });
         syncTotal(cacheReads, s.misses, { result: "miss" });
         syncTotal(cachePrefetched, s.prefetched);
+        syncTotal(cacheOverlayReads, s.prestates - s.prestateFailures, { how: "prestate", result: "ok" });
+        syncTotal(cacheOverlayReads, s.prestateFailures, { how: "prestate", result: "failed" });
+        syncTotal(cacheOverlayReads, s.accessLists - s.accessListFailures, {
+          how: "access_list",
+          result: "ok",
+        });
+        syncTotal(cacheOverlayReads, s.accessListFailures, { how: "access_list", result: "failed" });
       });
     },
   };
