@@ -410,7 +410,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       const endHold = urgent ? urgency.hold() : () => {};
       const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
       // A dangerous-looking transaction to a contract none of the last heads' simulations read
-      // (an attack's fresh contract), or to one deployed at the newest head, first has the state
+      // (an attack's fresh contract), or to one deployed lately (`codeIsNew`), first has the state
       // it touches read at the newest head: the node's prestate trace of it (one round trip), or
       // its access list and a batch of reads. It is then simulated with that state overlaid: as
       // at the newest head even on a fork still a head behind (where its contract may not exist

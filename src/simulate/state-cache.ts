@@ -66,9 +66,10 @@ export type StateCache = {
   /** Whether any state of `address` was read at one of the last heads. */
   isHot(address: string): boolean;
   /**
-   * Whether `address` had no code when read at the current head or the one before: a contract
-   * deployed in the newest block (or not yet at all). A fork still at the previous head would
-   * find nothing to run there.
+   * Whether `address` had no code when read at one of the last NEW_CODE_HEADS heads: a contract
+   * deployed lately (or not yet at all). Nothing the forks hold covers it (one still at the
+   * previous head may not even have its code), and an attack calls its contract soon after
+   * deploying it.
    */
   codeIsNew(address: string): boolean;
   stats(): StateCacheStats;
@@ -96,6 +97,11 @@ const ACCOUNT_FIELDS: Record<string, string> = {
   eth_getCode: "code",
 };
 const MAX_FIXED_ENTRIES = 16;
+/**
+ * How many heads a contract counts as new after its address was last read without code (see
+ * `codeIsNew`): the fire drill's attacks come a few blocks after their contract's deployment.
+ */
+const NEW_CODE_HEADS = 16n;
 /** A key not read for this many heads leaves the hot set. */
 const HOT_HEADS = 32n;
 /**
@@ -128,7 +134,7 @@ export async function startStateCache(options: {
   const hot = new Map<string, { method: string; args: unknown[]; lastHead: bigint }>();
   /** Hot keys by account (lower-case address). */
   const hotByAddress = new Map<string, Set<string>>();
-  /** The last head at which an account's code was read empty, for the last two heads. */
+  /** The last head at which an account's code was read empty, for the last NEW_CODE_HEADS heads. */
   const emptyCodeAt = new Map<string, bigint>();
   /** Notes an account read at head `n` that found no code (see `codeIsNew`). */
   const noteCode = (key: string, answer: Promise<Answer>, n: bigint): Promise<Answer> => {
@@ -306,7 +312,7 @@ export async function startStateCache(options: {
     head = n;
     values = new Map();
     for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) forget(key);
-    for (const [address, at] of emptyCodeAt) if (at + 1n < n) emptyCodeAt.delete(address);
+    for (const [address, at] of emptyCodeAt) if (at + NEW_CODE_HEADS < n) emptyCodeAt.delete(address);
     // A fork reset to this head reads its block first.
     const block = fixedAnswer("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
     return Promise.all([prefetch(n, values), block.catch(() => undefined)]).then(() => undefined);
@@ -531,7 +537,7 @@ export async function startStateCache(options: {
 
   function codeIsNew(address: string): boolean {
     const at = emptyCodeAt.get(address.toLowerCase());
-    return at !== undefined && at + 1n >= head;
+    return at !== undefined && at + NEW_CODE_HEADS >= head;
   }
 
   function touch(key: string, method: string, args: unknown[], n: bigint) {
