@@ -1,6 +1,6 @@
 import { type Address, getAddress, type Hex } from "viem";
 import type { Rpc } from "../internal/rpc.ts";
-import { TRANSFER_TOPIC } from "../simulate/simulate.ts";
+import { blockOverrides, TRANSFER_TOPIC } from "../simulate/simulate.ts";
 import type { BlockContext, StateOverlay } from "../simulate/types.ts";
 import type { PendingTx } from "../source/types.ts";
 
@@ -45,10 +45,6 @@ export type ProofParams = {
  * which Anvil's `eth_simulateV1` cannot run), on a fork the caller holds alone.
  */
 export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
-  const overrides = {
-    number: `0x${p.context.number.toString(16)}`,
-    time: `0x${p.context.timestamp.toString(16)}`,
-  };
   const attackCall: Record<string, string> = {
     from: p.attack.from,
     data: p.attack.input,
@@ -61,7 +57,7 @@ export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
     {
       blockStateCalls: [
         {
-          blockOverrides: overrides,
+          blockOverrides: blockOverrides(p.context),
           ...(p.state ? { stateOverrides: p.state } : {}),
           calls: [{ from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" }, attackCall],
         },

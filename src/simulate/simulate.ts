@@ -181,7 +181,8 @@ export type SimulateOptions = {
   state?: StateOverlay["state"];
 };
 
-function overrides(ctx: BlockContext) {
+/** A block's number and time as `blockOverrides` (debug_traceCall, eth_call, eth_simulateV1). */
+export function blockOverrides(ctx: Pick<BlockContext, "number" | "timestamp">) {
   return { number: `0x${ctx.number.toString(16)}`, time: `0x${ctx.timestamp.toString(16)}` };
 }
 
@@ -208,7 +209,7 @@ export async function simulateTx(
     gas: `0x${gas.toString(16)}`,
   };
   if (tx.to) call.to = tx.to;
-  const blockOverrides = overrides(ctx);
+  const block = blockOverrides(ctx);
 
   type RawDiff = { pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> };
   const trace = <T>(tracer: object): Promise<T> =>
@@ -216,7 +217,11 @@ export async function simulateTx(
       .call<T>("debug_traceCall", [
         call,
         "latest",
-        { ...tracer, blockOverrides, ...(options.state ? { stateOverrides: options.state } : {}) },
+        {
+          ...tracer,
+          blockOverrides: block,
+          ...(options.state ? { stateOverrides: options.state } : {}),
+        },
       ])
       .catch((error: unknown) => {
         throw new SimulationError(`could not simulate ${tx.hash}`, {
@@ -300,7 +305,7 @@ export async function simulateTx(
     .batch<Hex>([
       ...[...calls.values()].map((c) => ({
         method: "eth_call",
-        params: [c, "latest", options.state ?? null, blockOverrides],
+        params: [c, "latest", options.state ?? null, block],
       })),
       ...ethList.map((holder) => ({ method: "eth_getBalance", params: [holder, "latest"] })),
     ])
