@@ -323,6 +323,10 @@ type RunResult = {
     /** The simulation's own time and its trace's (ms), and the overlay if it had one. */
     simulationMs: number;
     traceMs: number;
+    /** Where its call tree was traced: on the fork, or by the node with the state read. */
+    tracedBy: "fork" | "node";
+    /** Screened on the node itself (references and proof too), not on a fork. */
+    atNode?: true;
     overlaid?: { forkHead: string; accounts: number };
   }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
@@ -357,6 +361,11 @@ type RunResult = {
     /** Dangerous calls simulated with that state overlaid, and those on a fork a head behind. */
     overlaid: number;
     overlaidBehind: number;
+    /** Call trees the node traced with the state read, those it could not, and those used. */
+    callTrees: number;
+    callTreeFailures: number;
+    tracedByNode: number;
+    screenedAtNode: number;
   };
 };
 
@@ -627,6 +636,8 @@ async function run(
       timings: x.timings,
       simulationMs: Math.round(x.simulation.durationMs * 10) / 10,
       traceMs: Math.round(x.simulation.traceMs * 10) / 10,
+      tracedBy: x.simulation.tracedBy,
+      ...(x.simulation.atNode ? { atNode: true as const } : {}),
       ...(x.simulation.overlaid ? { overlaid: x.simulation.overlaid } : {}),
     })),
     neverScreenedKinds: Object.fromEntries(
@@ -688,6 +699,10 @@ async function run(
             prestateFailures: stats.stateCache.prestateFailures,
             overlaid: stats.overlaid,
             overlaidBehind: stats.overlaidBehind,
+            callTrees: stats.stateCache.callTrees,
+            callTreeFailures: stats.stateCache.callTreeFailures,
+            tracedByNode: stats.tracedByNode,
+            screenedAtNode: stats.screenedAtNode,
           },
         }
       : {}),

@@ -67,6 +67,11 @@ const FAST_LANE_WORKERS = 4;
 const FAST_LANE_MIN_RANK = 3;
 /** Most earlier pending transactions of a sender run before one of its calls (`pendingFirst`). */
 const MAX_PENDING_BEFORE = 4;
+/**
+ * A node whose round trip (`StateCache.nodeRttMs`) is at most this is near enough to screen a
+ * dangerous call on (see `handle`); farther, a fork does it.
+ */
+const NODE_NEAR_MS = 5;
 
 export type { Decided, Resolved, Timings } from "./incident.ts";
 
@@ -88,6 +93,8 @@ export type GuardianOptions = {
     naive?: boolean;
     /** Awaited before each fork reset (tests hold resets open to see forks serve a head behind). */
     beforeForkReset?: () => Promise<void>;
+    /** The node round trip up to which a dangerous call is screened on the node (NODE_NEAR_MS; 0: never). */
+    nodeNearMs?: number;
   };
 };
 
@@ -120,6 +127,10 @@ export type RunningGuardian = {
      */
     overlaid: number;
     overlaidBehind: number;
+    /** Simulations that took the call tree the node traced with the state read (no trace on the fork). */
+    tracedByNode: number;
+    /** Of those, the ones screened on the node itself (references and proof too; see `handle`). */
+    screenedAtNode: number;
     /** Ordinary screenings held back while dangerous-ranked ones ran (see `createPriorityGate`). */
     urgency: PriorityGateStats;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
@@ -189,6 +200,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     afterPending: 0,
     overlaid: 0,
     overlaidBehind: 0,
+    tracedByNode: 0,
+    screenedAtNode: 0,
   };
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -292,6 +305,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     await responder.ready();
 
     const naive = options.tuning?.naive === true;
+    const nodeNearMs = options.tuning?.nodeNearMs ?? NODE_NEAR_MS;
     const prefilter = createPrefilter();
     /** The prefilter's rank of each queued transaction (ranking counts, so it is done once). */
     const ranks = new WeakMap<PendingTx, number>();
@@ -380,10 +394,18 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     const skip = (tx: PendingTx): boolean =>
       naive ? getAddress(tx.from) === sentinelAddress : !prefilter.shouldSimulate(tx, sentinelAddress);
 
-    /** What `tx` will touch, read ahead in the block after the newest head (see `handle`). */
+    /**
+     * What `tx` will touch, read ahead in the block after the newest head, with its call tree as
+     * the node traces it there (see `handle`); and that block's context.
+     */
     function readAheadFor(tx: PendingTx) {
       const latest = source.latestHead();
-      return stateCache?.readAheadFor(tx, latest ? nextBlockContext(latest) : undefined);
+      const next = latest ? nextBlockContext(latest) : undefined;
+      const overlay = stateCache?.readAheadFor(tx, next, {
+        callTree: true,
+        gasCap: BigInt(config.simulator.gasLimit),
+      });
+      return { overlay, next };
     }
 
     async function currentHead(): Promise<Head> {
@@ -424,6 +446,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // fresh from its reset took ~24 ms for an attack's ~32 values).
       const cold = urgent && stateCache !== undefined && !stateCache.isHot(tx.to ?? tx.from);
       const newCode = urgent && tx.to !== null && stateCache?.codeIsNew(tx.to) === true;
+      // The node traces its call tree in the same round trip: the fork then only reads the
+      // references and proves the pause (the trace under load took 12 ms at p50 on a fork).
       const reading = cold || newCode ? readAheadFor(tx) : undefined;
       // A fork still a head behind (while the others reset) serves the common load. A transaction
       // the prefilter ranks dangerous takes a fork at the newest head if one is not resetting
@@ -434,7 +458,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // to a new or cold contract waits for the newest head (a reset, ~40 ms): on the previous
       // state it could find no code.
       const fresh = naive || screenedFresh.has(tx);
-      let overlay = fresh ? undefined : await reading;
+      let overlay = fresh ? undefined : await reading?.overlay;
       if (reading && !fresh) timings.stateReadMs = now() - tx.seenAt;
       const fork =
         !fresh && urgent
@@ -451,11 +475,23 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         counters.overlaid++;
         if (fork.head < overlay.head) counters.overlaidBehind++;
       }
+      // With the node's call tree, and the node a round trip of a few ms away, the rest of the
+      // screening runs on the node too, at the overlay's head: the references and the proof read
+      // its own state. A fork fresh from its reset fetches each account they use, one request
+      // after the other (6-12 ms idle for the benchmark's attack, 20-30 values); a remote node's
+      // round trip costs more than those fetches, which the state cache then answers locally.
+      const nodeRtt = stateCache?.nodeRttMs();
+      const atNode =
+        overlay?.callTree !== undefined && nodeRtt !== undefined && nodeRtt <= nodeNearMs
+          ? overlay.head
+          : undefined;
       timings.forkMs = now() - tx.seenAt;
       // The context is the block after the head the state is at (a newer head may have come meanwhile).
       const stateHead = overlay?.head ?? fork.head;
       const head = recentHeads.get(stateHead) ?? (await currentHead());
-      const context = nextBlockContext(head);
+      // The block the overlay (and its call tree) was read in, if it is that head's next.
+      const readIn = reading?.next;
+      const context = overlay && readIn?.number === head.number + 1n ? readIn : nextBlockContext(head);
       // The fork is kept until the pause is proved on it (same state, warm), else released now.
       let released = false;
       const release = () => {
@@ -463,7 +499,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         released = true;
       };
       try {
-        await screen(tx, timings, head, context, fork, overlay, release, endHold);
+        await screen(tx, timings, head, context, fork, overlay, atNode, release, endHold);
       } finally {
         release();
         endHold();
@@ -509,6 +545,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       fork: Fork,
       /** State to run with in place of the fork's (as at a newer head than the fork's), if any. */
       overlay: StateOverlay | undefined,
+      /** The node's block to run on instead of the fork (see `handle`), if any. */
+      atNode: bigint | undefined,
       release: () => void,
       /** Ends the urgency hold: the transaction needs no more than its share of the machine. */
       settled: () => void,
@@ -532,6 +570,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           targets,
           context,
           ...(overlay ? { state: overlay.state } : {}),
+          ...(atNode !== undefined ? { atNode } : {}),
         };
         const proof = responder.prove(request, fork.rpc);
         proof.catch(() => {}); // awaited (or dropped) below; never an unhandled rejection
@@ -539,12 +578,18 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         counters.speculativeProofs++;
       };
       timings.simulatingMs = now() - tx.seenAt;
-      let sim = await simulateTx(fork, tx, context, {
+      const on: Fork =
+        atNode === undefined ? fork : { id: -1, rpc: upstream, url: config.chain.rpcUrl, head: atNode };
+      let sim = await simulateTx(on, tx, context, {
         protectedAddresses,
         gasCap: BigInt(config.simulator.gasLimit),
         onCallTree: speculate,
         ...(overlay ? { state: overlay.state } : {}),
+        ...(overlay?.callTree !== undefined ? { callTree: overlay.callTree } : {}),
+        ...(atNode !== undefined ? { block: atNode } : {}),
       });
+      if (sim.tracedBy === "node") counters.tracedByNode++;
+      if (atNode !== undefined) counters.screenedAtNode++;
       const rank = ranks.get(tx) ?? 0;
       /** The head whose state `sim` ran on, and whether its fork is still held for the proof. */
       let simHead = overlay?.head ?? fork.head;
@@ -639,10 +684,12 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           gasUsed: sim.gasUsed,
           durationMs: sim.durationMs,
           traceMs: sim.traceMs,
+          tracedBy: sim.tracedBy,
           block: context.number,
           ...(overlay && fork.head < overlay.head
             ? { overlaid: { forkHead: fork.head, accounts: Object.keys(overlay.state).length } }
             : {}),
+          ...(atNode !== undefined && !ranAfter ? { atNode: true as const } : {}),
         },
         targets,
         incidentId,
@@ -663,6 +710,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         context,
         ...(ranAfter ? { ranAfter } : {}),
         ...(overlay ? { overlay } : {}),
+        ...(atNode !== undefined && !ranAfter ? { atNode } : {}),
         ...(speculated ? { speculated: speculated.proof } : {}),
         ...(holdsFork ? { forkRpc: fork.rpc } : {}),
         release,

@@ -49,13 +49,15 @@ export type Decided = {
   tx: PendingTx;
   verdict: Verdict;
   features: Features;
-  simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs" | "traceMs"> & {
+  simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs" | "traceMs" | "tracedBy"> & {
     block: bigint;
     /**
      * Set when the transaction ran on a fork at `forkHead` (a head behind) with the state it
      * touches overlaid as it stood at the block before `block`: how many accounts that was.
      */
     overlaid?: { forkHead: bigint; accounts: number };
+    /** Set when it was simulated on the node itself, at the block before `block` (no fork). */
+    atNode?: true;
   };
   targets: Address[];
   incidentId: Hex | undefined;
@@ -98,6 +100,8 @@ export type IncidentCase = {
   ranAfter?: readonly PendingTx[];
   /** State the simulation ran with in place of its fork's (the proof runs with it too). */
   overlay?: StateOverlay;
+  /** The block the simulation ran at on the node itself, if it did (the proof runs there too). */
+  atNode?: bigint;
   /** A proof already started on the call tree (its targets match). */
   speculated?: Promise<Proof>;
   /** The simulation's fork, still held and at the attack's state (read-only proof calls). */
@@ -279,6 +283,7 @@ export function createIncidentHandler(deps: IncidentDeps): IncidentHandler {
           context: c.context,
           ...(c.ranAfter ? { before: c.ranAfter } : {}),
           ...(c.overlay ? { state: c.overlay.state } : {}),
+          ...(c.atNode !== undefined ? { atNode: c.atNode } : {}),
         },
         onEvent,
         {

@@ -33,8 +33,10 @@ import { createRpc } from "../src/internal/rpc.ts";
 import { readIncidents, verifyIncidentLog } from "../src/record/incidents.ts";
 import { pauseCalldata } from "../src/respond/pause-tx.ts";
 import { provePause } from "../src/respond/prove.ts";
-import type { ResponseEvent } from "../src/respond/responder.ts";
-import { nextBlockContext } from "../src/simulate/simulate.ts";
+import { createResponder, type ResponseEvent } from "../src/respond/responder.ts";
+import type { Fork } from "../src/simulate/forks.ts";
+import { nextBlockContext, simulateTx } from "../src/simulate/simulate.ts";
+import { startStateCache } from "../src/simulate/state-cache.ts";
 import type { PendingTx } from "../src/source/types.ts";
 import { marketPaused, signTx } from "./helpers.ts";
 
@@ -269,19 +271,22 @@ describe("guardian daemon with a single worker", () => {
  * to a new head the other serves a head behind. An attack sent right after the block deploying
  * its contract must not be judged on the state before that block (its call does nothing there).
  */
-function heldResets() {
+function heldResets(tuning: GuardianOptions["tuning"] = {}) {
   const held: { gate: Promise<void>; openGate: () => void } = {
     gate: Promise.resolve(),
     openGate: () => {},
   };
-  const t = Object.assign(daemonSuite({ forks: 2, tuning: { beforeForkReset: () => held.gate } }), {
-    hold: () => {
-      held.gate = new Promise((resolve) => {
-        held.openGate = resolve;
-      });
+  const t = Object.assign(
+    daemonSuite({ forks: 2, tuning: { ...tuning, beforeForkReset: () => held.gate } }),
+    {
+      hold: () => {
+        held.gate = new Promise((resolve) => {
+          held.openGate = resolve;
+        });
+      },
+      openGate: () => held.openGate(),
     },
-    openGate: () => held.openGate(),
-  });
+  );
   afterAll(() => t.openGate()); // (after hooks run last-registered first: before the stop)
   /** Holds the next fork resets, deploys an attack contract, waits for the pool to learn of its block. */
   const deployWhileResetsHeld = async () => {
@@ -308,35 +313,52 @@ function heldResets() {
   return { t, deployWhileResetsHeld, sendAttack };
 }
 
-describe("guardian daemon while its forks reset: a contract nothing used yet", () => {
-  const { t, deployWhileResetsHeld, sendAttack } = heldResets();
-
-  it("screens a call to a contract from the newest block at once, a head behind, with its state overlaid", async () => {
-    const { contract, deployedIn } = await deployWhileResetsHeld();
-    const attackHash = await sendAttack(contract);
-    // Deployed in the newest block: on the fork a head behind (the only one serving) it has no
-    // code. The state it touches is read at the newest head and overlaid there: it is decided
-    // while the other fork is still held in its reset, once, as at the newest head.
-    const decision = await until("a decision on the attack", () =>
-      t.decisions.find((x) => x.tx.hash === attackHash),
+// Near the node (here), the call is screened on the node itself at the newest head: its
+// references and its proof too. Told the node is far (nodeNearMs 0), on a fork a head behind,
+// with the state overlaid.
+describe.each([
+  { where: "on the node", nodeNearMs: undefined },
+  { where: "on a fork a head behind", nodeNearMs: 0 },
+])(
+  "guardian daemon while its forks reset: a contract nothing used yet, screened $where",
+  ({ nodeNearMs }) => {
+    const { t, deployWhileResetsHeld, sendAttack } = heldResets(
+      nodeNearMs === undefined ? {} : { nodeNearMs },
     );
-    expect(t.guardian.stats().forks.atHead).toBe(0);
-    expect(decision.verdict.decision).toBe("pause");
-    expect(decision.simulation.block).toBe(deployedIn + 1n); // the block after the newest head
-    expect(decision.simulation.overlaid).toMatchObject({ forkHead: deployedIn - 1n });
-    expect(t.guardian.stats().overlaidBehind).toBeGreaterThanOrEqual(1);
-    // The pause is proved on that same state: the attack reverts behind it (without the overlay
-    // it would reach no code, and a pause would look sufficient without stopping anything).
-    const proof = await until("the proof", () => {
-      const e = t.responses.find((r) => r.kind === "proof");
-      return e?.kind === "proof" ? e.proof : undefined;
+
+    it("screens a call to a contract from the newest block at once, a head behind, with its state overlaid", async () => {
+      const { contract, deployedIn } = await deployWhileResetsHeld();
+      const attackHash = await sendAttack(contract);
+      // Deployed in the newest block: on the fork a head behind (the only one serving) it has no
+      // code. The state it touches is read at the newest head and overlaid there: it is decided
+      // while the other fork is still held in its reset, once, as at the newest head.
+      const decision = await until("a decision on the attack", () =>
+        t.decisions.find((x) => x.tx.hash === attackHash),
+      );
+      expect(t.guardian.stats().forks.atHead).toBe(0);
+      expect(decision.verdict.decision).toBe("pause");
+      expect(decision.simulation.block).toBe(deployedIn + 1n); // the block after the newest head
+      expect(decision.simulation.overlaid).toMatchObject({ forkHead: deployedIn - 1n });
+      expect(t.guardian.stats().overlaidBehind).toBeGreaterThanOrEqual(1);
+      // Its call tree came from the node with the state read: the fork did not trace it again.
+      expect(decision.simulation.tracedBy).toBe("node");
+      expect(t.guardian.stats().tracedByNode).toBeGreaterThanOrEqual(1);
+      expect(decision.simulation.atNode).toBe(nodeNearMs === undefined ? true : undefined);
+      if (nodeNearMs === 0) expect(t.guardian.stats().screenedAtNode).toBe(0);
+      // The pause is proved on that same state: the attack reverts behind it (on a fork without
+      // the overlay it would reach no code, and a pause would look sufficient without stopping
+      // anything).
+      const proof = await until("the proof", () => {
+        const e = t.responses.find((r) => r.kind === "proof");
+        return e?.kind === "proof" ? e.proof : undefined;
+      });
+      expect(proof).toMatchObject({ works: true, attackReverted: true });
+      t.openGate();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(t.decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(1);
     });
-    expect(proof).toMatchObject({ works: true, attackReverted: true });
-    t.openGate();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(t.decisions.filter((x) => x.tx.hash === attackHash)).toHaveLength(1);
-  });
-});
+  },
+);
 
 describe("guardian daemon while its forks reset: a transfer that needs the newest block", () => {
   const { t } = heldResets();
@@ -468,6 +490,118 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
       });
     } finally {
       await fork.stop();
+    }
+  });
+
+  it("simulates with the call tree the node traced as with one traced on the fork", async () => {
+    const d = t.net.deployment;
+    const { publicClient } = t.net.devnet;
+    const attacker = devnetAccount("attacker");
+    const contract = await deployAndMine(t.net.devnet, attacker, SpotPriceAttacker, []);
+    const head = await publicClient.getBlock();
+    const call: PendingTx = {
+      hash: keccak256(toHex("node-traced attack")),
+      from: attacker.address,
+      to: contract,
+      nonce: await publicClient.getTransactionCount({ address: attacker.address }),
+      input: attackData(t.net),
+      value: 0n,
+      gas: 3_000_000n,
+      gasPrice: undefined,
+      maxFeePerGas: undefined,
+      maxPriorityFeePerGas: undefined,
+      type: "0x2",
+      chainId: d.chainId,
+      seenAt: 0,
+    };
+    const context = nextBlockContext(head);
+    const cache = await startStateCache({ upstreamUrl: t.net.anvil.rpcUrl, logger: silentLogger() });
+    const fork = await startAnvil({ forkUrl: t.net.anvil.rpcUrl, noMining: true, accounts: 0 });
+    try {
+      await cache.advance(head.number);
+      const overlay = await cache.readAheadFor(call, context, { callTree: true, gasCap: 30_000_000n });
+      if (!overlay?.callTree) throw new Error("no call tree from the node");
+      const on: Fork = { id: 0, rpc: createRpc(fork.rpcUrl), url: fork.rpcUrl, head: head.number };
+      const options = { protectedAddresses: [d.market], gasCap: 30_000_000n, state: overlay.state };
+      const byNode = await simulateTx(on, call, context, { ...options, callTree: overlay.callTree });
+      const byFork = await simulateTx(on, call, context, options);
+      expect([byNode.tracedBy, byFork.tracedBy]).toEqual(["node", "fork"]);
+      // The same tree, and the same references read for it: a manipulated price read inside.
+      expect(byNode.root).toEqual(byFork.root);
+      expect(byNode.references).toEqual(byFork.references);
+      expect(byNode.references.reads.some((r) => r.before !== r.during)).toBe(true);
+      // An answer that is not a call tree is not taken: the fork traces the call itself.
+      const odd = await simulateTx(on, call, context, { ...options, callTree: { from: 7, calls: "none" } });
+      expect(odd.tracedBy).toBe("fork");
+      expect(odd.root).toEqual(byFork.root);
+
+      // On the node itself, at the head the tree was traced at, though a block has come since
+      // (it gave the market more tokens): the same references, and the pause proved there.
+      await execAndMine(t.net.devnet, devnetAccount("deployer"), {
+        to: d.tokens.usd,
+        data: encodeFunctionData({
+          abi: DevToken.abi,
+          functionName: "mint",
+          args: [d.market, parseUnits("1000", 6)],
+        }),
+      });
+      const node: Fork = {
+        id: -1,
+        rpc: createRpc(t.net.anvil.rpcUrl),
+        url: t.net.anvil.rpcUrl,
+        head: head.number,
+      };
+      const atNode = await simulateTx(node, call, context, {
+        ...options,
+        callTree: overlay.callTree,
+        block: head.number,
+      });
+      expect(atNode.root).toEqual(byFork.root);
+      expect(atNode.references).toEqual(byFork.references);
+      const incidentId = keccak256(toHex("proof at the node"));
+      const proof = {
+        sentinel: devnetAccount("sentinel").address,
+        guardian: d.guardian.address,
+        pauseData: pauseCalldata([d.market], incidentId),
+        attack: call,
+        targets: [d.market],
+        context,
+      };
+      expect(await provePause(node.rpc, { ...proof, block: head.number })).toMatchObject({
+        works: true,
+        attackReverted: true,
+      });
+      // (A pause that pauses nothing does not stop it there either.)
+      const noop = { ...proof, guardian: devnetAccount("safeOwner1").address, pauseData: "0x" as Hex };
+      expect(await provePause(node.rpc, { ...noop, block: head.number })).toMatchObject({ works: false });
+      // The responder proves a request simulated at the node there, whatever fork it is handed.
+      const responder = createResponder({
+        upstream: node.rpc,
+        chainId: d.chainId,
+        guardian: d.guardian.address,
+        sentinel: privateKeyToAccount(devnetPrivateKey("sentinel")),
+        relays: [],
+        relayAuthKey: undefined,
+        blocksAhead: 1,
+        fees: { tipMarginGwei: 1, maxPriorityFeeGwei: 100 },
+        publicFallback: false,
+        withFork: () => Promise.reject(new Error("no fork here")),
+        logger: silentLogger(),
+      });
+      try {
+        const request = { incidentId, attack: call, targets: [d.market], context };
+        const nowhere = createRpc("http://127.0.0.1:9");
+        expect(await responder.prove({ ...request, atNode: head.number }, nowhere)).toMatchObject({
+          works: true,
+          attackReverted: true,
+        });
+        await expect(responder.prove(request, nowhere)).rejects.toThrow();
+      } finally {
+        await responder.stop();
+      }
+    } finally {
+      await fork.stop();
+      await cache.stop();
     }
   });
 

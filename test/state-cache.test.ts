@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnvilInstance, startAnvil } from "../src/internal/anvil.ts";
 import { silentLogger } from "../src/internal/logger.ts";
 import { createRpc, type Rpc } from "../src/internal/rpc.ts";
+import { normaliseFrame, type RawFrame } from "../src/simulate/simulate.ts";
 import { type StateCache, startStateCache } from "../src/simulate/state-cache.ts";
 
 // The fork state cache between a real fork and a real upstream Anvil: what a block changed must
@@ -302,8 +303,26 @@ describe("fork state cache", () => {
     const h = await head();
     await cache.advance(h);
     const tx = { from: FROM, to: CLOCK, input: "0x", value: 0n, gas: 100_000n };
-    const overlay = await cache.readAheadFor(tx, { number: h + 1n, timestamp: BigInt(at) });
+    const next = { number: h + 1n, timestamp: BigInt(at) };
+    const overlay = await cache.readAheadFor(tx, next);
     expect(overlay?.state[getAddress(CLOCK)]?.stateDiff).toEqual({ [word(at)]: word(42) });
+    expect(overlay?.callTree).toBeUndefined(); // not asked for
+
+    // Asked for, the node's call tree comes with it, traced in that block: the call returned 42.
+    const trees = cache.stats().callTrees;
+    const traced = await cache.readAheadFor(tx, next, { callTree: true });
+    expect(traced?.state).toEqual(overlay?.state);
+    const root = normaliseFrame(traced?.callTree as RawFrame);
+    expect(root).toMatchObject({ to: getAddress(CLOCK), from: getAddress(FROM), output: word(42) });
+    expect(cache.stats().callTrees).toBe(trees + 1);
+    // Not for another block than the one after the head: the simulation would run elsewhere.
+    const elsewhere = await cache.readAheadFor(
+      tx,
+      { number: h + 2n, timestamp: BigInt(at) },
+      { callTree: true },
+    );
+    expect(elsewhere?.callTree).toBeUndefined();
+    expect(cache.stats().callTrees).toBe(trees + 1);
   });
 
   it("reads ahead from access lists where the node does not trace calls", async () => {
@@ -339,6 +358,23 @@ describe("fork state cache", () => {
       await readsAheadCold(other, "0x00000000000000000000000000000000000000ce", 9);
       expect(other.stats()).toMatchObject({ prestates: 1, accessLists: 2 });
       expect(before.accessListFailures).toBe(0);
+      // Nor is it asked for a call tree: the fork traces the call instead.
+      const h = await head();
+      const tx = {
+        from: FROM,
+        to: "0x00000000000000000000000000000000000000ce",
+        input: "0x",
+        value: 0n,
+        gas: 100_000n,
+      };
+      const overlay = await other.readAheadFor(
+        tx,
+        { number: h + 1n, timestamp: 2_000_000_000n },
+        { callTree: true },
+      );
+      expect(overlay?.state).toBeDefined();
+      expect(overlay?.callTree).toBeUndefined();
+      expect(other.stats()).toMatchObject({ prestates: 1, callTrees: 0 });
     } finally {
       await other.stop();
       await new Promise<void>((resolve) => refusing.close(() => resolve()));

@@ -21,6 +21,8 @@ export type Screened = {
   simulation: {
     durationMs: number;
     traceMs: number;
+    tracedBy: "fork" | "node";
+    atNode?: true;
     success: boolean;
     error: string | undefined;
     overlaid?: { forkHead: string; accounts: number };
@@ -109,6 +111,8 @@ async function start(request: Extract<HostRequest, { type: "start" }>) {
       simulation: {
         durationMs: x.simulation.durationMs,
         traceMs: x.simulation.traceMs,
+        tracedBy: x.simulation.tracedBy,
+        ...(x.simulation.atNode ? { atNode: true as const } : {}),
         success: x.simulation.success,
         error: x.simulation.error,
         ...(x.simulation.overlaid

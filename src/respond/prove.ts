@@ -1,6 +1,6 @@
 import { type Address, getAddress, type Hex } from "viem";
 import type { Rpc } from "../internal/rpc.ts";
-import { blockOverrides, TRANSFER_TOPIC } from "../simulate/simulate.ts";
+import { blockOverrides, callOf, TRANSFER_TOPIC } from "../simulate/simulate.ts";
 import type { BlockContext, StateOverlay } from "../simulate/types.ts";
 import type { PendingTx } from "../source/types.ts";
 
@@ -35,6 +35,12 @@ export type ProofParams = {
    * any pause would look sufficient.
    */
   state?: StateOverlay["state"];
+  /**
+   * The block whose state the proof runs on, instead of the RPC's latest (`state` is then not
+   * applied): the node's own block the attack was simulated at (see `ResponseRequest.atNode`).
+   * Not for a proof that mines, which runs on a fork's latest.
+   */
+  block?: bigint;
 };
 
 /**
@@ -45,26 +51,20 @@ export type ProofParams = {
  * which Anvil's `eth_simulateV1` cannot run), on a fork the caller holds alone.
  */
 export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
-  const attackCall: Record<string, string> = {
-    from: p.attack.from,
-    data: p.attack.input,
-    value: `0x${p.attack.value.toString(16)}`,
-    gas: `0x${p.attack.gas.toString(16)}`,
-  };
   if (!p.attack.to || (p.before?.length ?? 0) > 0) return proveByMining(rpc, p);
-  attackCall.to = p.attack.to;
+  const attackCall = callOf(p.attack);
   const result = await rpc.call<{ calls: SimCall[] }[]>("eth_simulateV1", [
     {
       blockStateCalls: [
         {
           blockOverrides: blockOverrides(p.context),
-          ...(p.state ? { stateOverrides: p.state } : {}),
+          ...(p.state && p.block === undefined ? { stateOverrides: p.state } : {}),
           calls: [{ from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" }, attackCall],
         },
       ],
       validation: false,
     },
-    "latest",
+    p.block === undefined ? "latest" : `0x${p.block.toString(16)}`,
   ]);
   const [pause, attack] = result[0]?.calls ?? [];
   if (!pause || !attack)
@@ -114,16 +114,7 @@ type Receipt = { status: Hex; gasUsed: Hex; logs: { address: string; topics: Hex
  * the receipts, revert. The sends all carry the same default fees, so the block keeps their order.
  */
 async function proveByMining(rpc: Rpc, p: ProofParams): Promise<Proof> {
-  const send = (tx: PendingTx) =>
-    rpc.call<Hex>("eth_sendTransaction", [
-      {
-        from: tx.from,
-        ...(tx.to ? { to: tx.to } : {}),
-        data: tx.input,
-        value: `0x${tx.value.toString(16)}`,
-        gas: `0x${tx.gas.toString(16)}`,
-      },
-    ]);
+  const send = (tx: PendingTx) => rpc.call<Hex>("eth_sendTransaction", [callOf(tx)]);
   const snapshot = await rpc.call<Hex>("evm_snapshot");
   try {
     if (p.state) await overlay(rpc, p.state);

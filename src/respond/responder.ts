@@ -45,6 +45,12 @@ export type ResponseRequest = {
   before?: readonly PendingTx[];
   /** State the attack was simulated with in place of the fork's (the proof uses it too). */
   state?: StateOverlay["state"];
+  /**
+   * The attack was simulated on the node itself, at this block (its call tree, references and
+   * all): the proof runs there too, on the node's state, not on a fork. A proof that mines still
+   * runs on a fork, with `state`.
+   */
+  atNode?: bigint;
 };
 
 export type ResponderOptions = {
@@ -82,8 +88,9 @@ export type Responder = {
   /**
    * Proves a pause for `request` on `forkRpc` (a fork at the attack's state, read-only calls
    * only) without sending anything: started early, while the decision is still being made, its
-   * result can be handed to `respond` as `proof`. Creations are proved by mining, on a fork of
-   * their own: they cannot be proved here.
+   * result can be handed to `respond` as `proof`. A request simulated at the node (`atNode`) is
+   * proved there instead. Creations are proved by mining, on a fork of their own: they cannot be
+   * proved here.
    */
   prove(request: ResponseRequest, forkRpc: Rpc): Promise<Proof>;
   onHead(head: Head): void;
@@ -308,6 +315,7 @@ export function createResponder(options: ResponderOptions): Responder {
     context: request.context,
     ...(request.before ? { before: request.before } : {}),
     ...(request.state ? { state: request.state } : {}),
+    ...(request.atNode !== undefined && !mines(request) ? { block: request.atNode } : {}),
   });
   /** A proof that mines (a creation, or predecessors to run first) needs a fork to itself. */
   const mines = (request: ResponseRequest) => request.attack.to === null || (request.before?.length ?? 0) > 0;
@@ -335,7 +343,7 @@ export function createResponder(options: ResponderOptions): Responder {
     prove(request, forkRpc) {
       if (mines(request))
         return Promise.reject(new Error("a proof that mines runs on a fork of its own: use respond"));
-      return provePause(forkRpc, proofParams(request));
+      return provePause(request.atNode !== undefined ? upstream : forkRpc, proofParams(request));
     },
     async respond(request, onEvent, respondOptions = {}) {
       const { forkRpc, beforeSend } = respondOptions;
@@ -343,9 +351,11 @@ export function createResponder(options: ResponderOptions): Responder {
       // The simulation's own fork is at the right state and already warm; a contract-creation
       // attack is proved by mining on a fork, which needs one to itself.
       const proof = await (respondOptions.proof ??
-        (forkRpc && !mines(request)
-          ? provePause(forkRpc, proofParams(request))
-          : options.withFork((rpc) => provePause(rpc, proofParams(request)))));
+        (mines(request)
+          ? options.withFork((rpc) => provePause(rpc, proofParams(request)))
+          : request.atNode !== undefined || forkRpc
+            ? provePause(request.atNode !== undefined ? upstream : (forkRpc as Rpc), proofParams(request))
+            : options.withFork((rpc) => provePause(rpc, proofParams(request)))));
       onEvent({ kind: "proof", at: now(), proof });
       if (!proof.works) {
         onEvent({ kind: "resolved", at: now(), outcome: "not-sent", detail: proof.reason });

@@ -179,7 +179,38 @@ export type SimulateOptions = {
    * transaction then runs as at the overlay's head, on a fork that may be a head behind.
    */
   state?: StateOverlay["state"];
+  /**
+   * The transaction's call tree as the node traced it (`StateOverlay.callTree`), at the state
+   * and block context of this simulation: the fork then does not trace it again.
+   */
+  callTree?: unknown;
+  /**
+   * The block whose state to run on instead of the RPC's latest (`state` is then not applied):
+   * where `fork` is the node itself, the head its overlay and call tree were read at.
+   */
+  block?: bigint;
 };
+
+/** What `callOf` needs of a transaction. */
+export type CallShape = { from: string; to: string | null; input: string; value: bigint; gas: bigint };
+
+/**
+ * A transaction as the call object of `eth_call`, `debug_traceCall` and `eth_simulateV1`, its gas
+ * at most `gasCap` if given.
+ */
+export function callOf(tx: CallShape, gasCap?: bigint): Record<string, string> {
+  const gas = gasCap !== undefined && gasCap < tx.gas ? gasCap : tx.gas;
+  return {
+    from: tx.from,
+    ...(tx.to ? { to: tx.to } : {}),
+    data: tx.input,
+    value: `0x${tx.value.toString(16)}`,
+    gas: `0x${gas.toString(16)}`,
+  };
+}
+
+/** The callTracer's configuration of a simulation's call tree (frames with their logs). */
+export const CALL_TRACER = { tracer: "callTracer", tracerConfig: { withLog: true } } as const;
 
 /** A block's number and time as `blockOverrides` (debug_traceCall, eth_call, eth_simulateV1). */
 export function blockOverrides(ctx: Pick<BlockContext, "number" | "timestamp">) {
@@ -201,26 +232,21 @@ export async function simulateTx(
   const started = performance.now();
   const protectedSet = new Set(options.protectedAddresses.map((a) => a.toLowerCase()));
   const isProtected = (a: Address) => protectedSet.has(a.toLowerCase());
-  const gas = tx.gas < options.gasCap ? tx.gas : options.gasCap;
-  const call: Record<string, string> = {
-    from: tx.from,
-    data: tx.input,
-    value: `0x${tx.value.toString(16)}`,
-    gas: `0x${gas.toString(16)}`,
-  };
-  if (tx.to) call.to = tx.to;
+  const call = callOf(tx, options.gasCap);
   const block = blockOverrides(ctx);
+  const at = options.block === undefined ? "latest" : `0x${options.block.toString(16)}`;
+  const state = options.block === undefined ? options.state : undefined;
 
   type RawDiff = { pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> };
   const trace = <T>(tracer: object): Promise<T> =>
     fork.rpc
       .call<T>("debug_traceCall", [
         call,
-        "latest",
+        at,
         {
           ...tracer,
           blockOverrides: block,
-          ...(options.state ? { stateOverrides: options.state } : {}),
+          ...(state ? { stateOverrides: state } : {}),
         },
       ])
       .catch((error: unknown) => {
@@ -230,9 +256,18 @@ export async function simulateTx(
           cause: error,
         });
       });
-  const root = normaliseFrame(
-    await trace<RawFrame>({ tracer: "callTracer", tracerConfig: { withLog: true } }),
-  );
+  // A call tree the node traced already (at the same state and block) is used as it is; one that
+  // does not read as a call tree is traced again here.
+  let root: CallFrame | undefined;
+  if (options.callTree !== undefined) {
+    try {
+      root = normaliseFrame(options.callTree as RawFrame);
+    } catch {
+      root = undefined;
+    }
+  }
+  const tracedBy = root ? "node" : "fork";
+  root ??= normaliseFrame(await trace<RawFrame>(CALL_TRACER));
   const traceMs = performance.now() - started;
   options.onCallTree?.(root);
 
@@ -271,6 +306,7 @@ export async function simulateTx(
     protectedAddresses: [...options.protectedAddresses],
     durationMs: performance.now() - started,
     traceMs,
+    tracedBy,
   });
   if (!touched) {
     // Most traffic never reaches a protected contract: the call tree says so, and the second
@@ -305,9 +341,9 @@ export async function simulateTx(
     .batch<Hex>([
       ...[...calls.values()].map((c) => ({
         method: "eth_call",
-        params: [c, "latest", options.state ?? null, block],
+        params: [c, at, state ?? null, block],
       })),
-      ...ethList.map((holder) => ({ method: "eth_getBalance", params: [holder, "latest"] })),
+      ...ethList.map((holder) => ({ method: "eth_getBalance", params: [holder, at] })),
     ])
     .catch(() => [...keys, ...ethList].map(() => undefined));
   const answerOf = new Map(keys.map((k, i) => [k, answers[i]]));
@@ -317,7 +353,7 @@ export async function simulateTx(
   };
   const ethRefs = ethList.flatMap((holder, i): BalanceReference[] => {
     // The fork's balance, unless the overlay puts another in its place.
-    const a = options.state?.[getAddress(holder)]?.balance ?? answers[keys.length + i];
+    const a = state?.[getAddress(holder)]?.balance ?? answers[keys.length + i];
     return typeof a === "string" ? [{ token: "ETH", holder, before: BigInt(a) }] : [];
   });
   const readRefs = reads.map(

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { getAddress, type Hex } from "viem";
 import { describeError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
-import { blockOverrides } from "./simulate.ts";
+import { blockOverrides, CALL_TRACER, type CallShape, callOf } from "./simulate.ts";
 import type { StateOverlay } from "./types.ts";
 
 /**
@@ -55,6 +55,9 @@ export type StateCacheStats = {
   /** Prestate traces asked of the upstream node instead (one round trip, values included), and failures. */
   prestates: number;
   prestateFailures: number;
+  /** Call trees traced by the node alongside a prestate (`readAheadFor` with `callTree`), and failures. */
+  callTrees: number;
+  callTreeFailures: number;
   hotKeys: number;
   head: string;
 };
@@ -70,10 +73,22 @@ export type StateCache = {
    * what the simulations keep using; their call trees say what they used.
    */
   keepWarm(addresses: Iterable<string>): void;
-  /** Reads ahead what a transaction will touch, and returns it as an overlay (see below). */
-  readAheadFor(tx: TxShape, next?: NextBlock): Promise<StateOverlay | undefined>;
+  /**
+   * Reads ahead what a transaction will touch, and returns it as an overlay (see below); with
+   * `callTree`, also the call's tree as the node traces it in block `next` (`StateOverlay.callTree`).
+   */
+  readAheadFor(
+    tx: CallShape,
+    next?: NextBlock,
+    options?: ReadAheadOptions,
+  ): Promise<StateOverlay | undefined>;
   /** Whether any state of `address` was read at one of the last heads. */
   isHot(address: string): boolean;
+  /**
+   * The upstream node's round trip as the cache sees it: the quickest of its latest requests
+   * (ms); undefined before any.
+   */
+  nodeRttMs(): number | undefined;
   /**
    * Whether `address` had no code when read at one of the last NEW_CODE_HEADS heads: a contract
    * deployed lately (or not yet at all). Nothing the forks hold covers it (one still at the
@@ -85,10 +100,15 @@ export type StateCache = {
   stop(): Promise<void>;
 };
 
+export type ReadAheadOptions = {
+  /** Also have the node trace the call's tree (`StateOverlay.callTree`). */
+  callTree?: boolean;
+  /** The call's gas at most this (as the simulation runs it). */
+  gasCap?: bigint;
+};
+
 /** The block a pending transaction is expected in (after the head the cache is at). */
 type NextBlock = { number: bigint; timestamp: bigint };
-/** What `readAheadFor` needs of a transaction. */
-type TxShape = { from: string; to: string | null; input: string; value: bigint; gas: bigint };
 type JsonRpcRequest = { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown };
 type Answer = { result?: unknown; error?: unknown };
 
@@ -119,6 +139,9 @@ const HOT_HEADS = 32n;
  * head for ~100 ms on a local node).
  */
 const PREFETCH_BATCH = 50;
+
+/** How many of the latest requests upstream `nodeRttMs` looks at. */
+const RTT_WINDOW = 64;
 
 const isBlockNumber = (x: unknown): x is string => typeof x === "string" && /^0x[0-9a-fA-F]+$/.test(x);
 
@@ -181,20 +204,29 @@ export async function startStateCache(options: {
     accessListFailures: 0,
     prestates: 0,
     prestateFailures: 0,
+    callTrees: 0,
+    callTreeFailures: 0,
   };
   let head = -1n;
   let stopped = false;
   let warned = false;
   let nextId = 1;
 
+  /** How long the last RTT_WINDOW requests upstream took (ms), oldest first overwritten. */
+  const took: number[] = [];
+  let tookNext = 0;
   async function post(body: unknown): Promise<unknown> {
+    const started = performance.now();
     const res = await fetch(upstreamUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    return res.json();
+    const answer = await res.json();
+    took[tookNext] = performance.now() - started;
+    tookNext = (tookNext + 1) % RTT_WINDOW;
+    return answer;
   }
   const toAnswer = (body: Answer): Answer =>
     body.error === undefined ? { result: body.result } : { error: body.error };
@@ -381,6 +413,24 @@ export async function startStateCache(options: {
   }
 
   /**
+   * The call's tree (callTracer, with logs) as the node traces it at block `tag` in block `next`;
+   * undefined if it could not (the simulation then traces it on a fork).
+   */
+  async function callTreeOf(call: object, tag: string, next: NextBlock): Promise<unknown> {
+    stats.callTrees++;
+    const a = await upstream("debug_traceCall", [
+      call,
+      tag,
+      { ...CALL_TRACER, blockOverrides: blockOverrides(next) },
+    ]).catch(() => undefined);
+    if (a === undefined || a.error !== undefined || a.result === null || typeof a.result !== "object") {
+      stats.callTreeFailures++;
+      return undefined;
+    }
+    return a.result;
+  }
+
+  /**
    * Reads ahead at the current head the state `tx` will touch. A transaction from a contract
    * nobody used before (an attack's, typically) finds nothing in the hot set, and its fork fetches
    * each account and slot one round trip after the other: with a 30 ms remote node, ~450 ms for
@@ -393,17 +443,15 @@ export async function startStateCache(options: {
    * and code unless the head before had the same code, and every slot), or undefined if any of it
    * could not be read. Never rejects.
    */
-  async function readAheadFor(tx: TxShape, next?: NextBlock): Promise<StateOverlay | undefined> {
+  async function readAheadFor(
+    tx: CallShape,
+    next?: NextBlock,
+    options: ReadAheadOptions = {},
+  ): Promise<StateOverlay | undefined> {
     const n = head;
     if (n < 0n || stopped) return undefined;
     const tag = `0x${n.toString(16)}`;
-    const call = {
-      from: tx.from,
-      ...(tx.to ? { to: tx.to } : {}),
-      data: tx.input,
-      value: `0x${tx.value.toString(16)}`,
-      gas: `0x${tx.gas.toString(16)}`,
-    };
+    const call = callOf(tx, options.gasCap);
     // A fork a head behind loads each account it is given state for before overriding it. The
     // sender's and the recipient's (an attack's fresh contract: nothing read it there) are read at
     // the head before alongside, so those loads cost no round trip of their own.
@@ -417,9 +465,12 @@ export async function startStateCache(options: {
       ),
     );
     if (n > 0n && accountsBefore.length > 0) void readAhead(n - 1n, behind, accountsBefore);
-    const pre = prestates
-      ? await prestateOf(call, tag, next?.number === n + 1n ? next : undefined)
-      : undefined;
+    const inBlock = next?.number === n + 1n ? next : undefined;
+    // The call tree, traced by the node alongside (same state, same block): the simulation then
+    // need not trace it on a fork. Only in the block the caller simulates in.
+    const tree =
+      prestates && options.callTree && inBlock ? callTreeOf(call, tag, inBlock) : Promise.resolve(undefined);
+    const pre = prestates ? await prestateOf(call, tag, inBlock) : undefined;
     let listed: { address?: unknown; storageKeys?: unknown }[] = [];
     if (!pre) {
       stats.accessLists++;
@@ -476,7 +527,8 @@ export async function startStateCache(options: {
       }
     }
     await readAhead(n, current, items);
-    return overlayOf(n, current, parts);
+    const [overlay, callTree] = await Promise.all([overlayOf(n, current, parts), tree]);
+    return overlay && callTree !== undefined ? { ...overlay, callTree } : overlay;
   }
 
   /** One value of an overlay: its account, its field (or slot) and its key in the answers. */
@@ -683,6 +735,7 @@ export async function startStateCache(options: {
     advance,
     readAheadFor,
     isHot,
+    nodeRttMs: () => (took.length === 0 ? undefined : Math.min(...took)),
     codeIsNew,
     keepWarm(addresses) {
       for (const address of addresses) {

@@ -50,6 +50,12 @@ export type StateOverlay = {
   head: bigint;
   /** An account given without `code` has the same code as at the head before, and some. */
   state: Record<Address, AccountOverride>;
+  /**
+   * The call's tree as the node traced it at `head` in the next block (a raw callTracer answer,
+   * with logs), when asked for and the node could: a simulation with this overlay need not trace
+   * it again.
+   */
+  callTree?: unknown;
 };
 
 /** The next-block context a pending transaction is simulated in. */
@@ -108,4 +114,6 @@ export type Simulation = {
   durationMs: number;
   /** Time to the call tree (the first trace); the rest of `durationMs` is enrichment. */
   traceMs: number;
+  /** Where the call tree was traced: on the fork, or by the node with the state read (`StateOverlay.callTree`). */
+  tracedBy: "fork" | "node";
 };
