@@ -67,6 +67,16 @@ const FAST_LANE_WORKERS = 4;
 const FAST_LANE_MIN_RANK = 3;
 /** Most earlier pending transactions of a sender run before one of its calls (`pendingFirst`). */
 const MAX_PENDING_BEFORE = 4;
+
+/** What `readAhead` found for a dangerous call to a new or cold contract (see `handle`). */
+type ReadAhead = {
+  /** The block after the newest head, the one it was read in. */
+  next?: BlockContext;
+  /** To be screened on the node: the head its call tree was traced at, and that tree. */
+  node?: { head: bigint; callTree: unknown };
+  /** Else the state it touches, to overlay on a fork (with the node's call tree if it traced one). */
+  overlay?: StateOverlay;
+};
 /**
  * A node whose round trip (`StateCache.nodeRttMs`) is at most this is near enough to screen a
  * dangerous call on (see `handle`); farther, a fork does it.
@@ -395,17 +405,23 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       naive ? getAddress(tx.from) === sentinelAddress : !prefilter.shouldSimulate(tx, sentinelAddress);
 
     /**
-     * What `tx` will touch, read ahead in the block after the newest head, with its call tree as
-     * the node traces it there (see `handle`); and that block's context.
+     * What a dangerous call to a new or cold contract needs before its simulation, read at the
+     * newest head in the block after it (see `handle`), and that block's context. Near the node:
+     * its call tree as the node traces it (it is then screened on the node). Else, or if the
+     * node could not: the state it touches as an overlay, with its call tree if the node traces
+     * calls.
      */
-    function readAheadFor(tx: PendingTx) {
+    async function readAhead(tx: PendingTx, near: boolean): Promise<ReadAhead> {
+      if (!stateCache) return {};
       const latest = source.latestHead();
       const next = latest ? nextBlockContext(latest) : undefined;
-      const overlay = stateCache?.readAheadFor(tx, next, {
-        callTree: true,
-        gasCap: BigInt(config.simulator.gasLimit),
-      });
-      return { overlay, next };
+      const gasCap = BigInt(config.simulator.gasLimit);
+      if (near && next) {
+        const node = await stateCache.callTreeFor(tx, next, { gasCap });
+        if (node) return { next, node };
+      }
+      const overlay = await stateCache.readAheadFor(tx, next, { callTree: true, gasCap });
+      return { ...(next ? { next } : {}), ...(overlay ? { overlay } : {}) };
     }
 
     async function currentHead(): Promise<Head> {
@@ -438,17 +454,21 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       const endHold = urgent ? urgency.hold() : () => {};
       const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
       // A dangerous-looking transaction to a contract none of the last heads' simulations read
-      // (an attack's fresh contract), or to one deployed lately (`codeIsNew`), first has the state
-      // it touches read at the newest head: the node's prestate trace of it (one round trip), or
-      // its access list and a batch of reads. It is then simulated with that state overlaid: as
-      // at the newest head even on a fork still a head behind (where its contract may not exist
-      // yet), and without the fork fetching each value one round trip after the other (a fork
-      // fresh from its reset took ~24 ms for an attack's ~32 values).
+      // (an attack's fresh contract), or to one deployed lately (`codeIsNew`): nothing a fork
+      // holds covers it, and a fork still a head behind may not even have its code. What it needs
+      // is read at the newest head first (`readAhead`):
+      // - Near the node (its quickest recent round trip at most NODE_NEAR_MS), its call tree as
+      //   the node traces it, and it is screened on the node itself at that head: references and
+      //   proof read the node's own state. A fork fresh from its reset would fetch each account
+      //   they use one request after the other (6-12 ms idle for the benchmark's attack).
+      // - Farther, the state it touches (the node's prestate trace, or its access list and a batch
+      //   of reads), overlaid on a fork at most a head behind: a round trip to the node costs more
+      //   than the fork's fetches, which the state cache then answers from memory.
       const cold = urgent && stateCache !== undefined && !stateCache.isHot(tx.to ?? tx.from);
       const newCode = urgent && tx.to !== null && stateCache?.codeIsNew(tx.to) === true;
-      // The node traces its call tree in the same round trip: the fork then only reads the
-      // references and proves the pause (the trace under load took 12 ms at p50 on a fork).
-      const reading = cold || newCode ? readAheadFor(tx) : undefined;
+      const nodeRtt = stateCache?.nodeRttMs();
+      const near = nodeRtt !== undefined && nodeRtt <= nodeNearMs;
+      const reading = cold || newCode ? readAhead(tx, near) : undefined;
       // A fork still a head behind (while the others reset) serves the common load. A transaction
       // the prefilter ranks dangerous takes a fork at the newest head if one is not resetting
       // (over its share of simulations if need be); if none is, it does not wait for one: it is
@@ -458,10 +478,13 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // to a new or cold contract waits for the newest head (a reset, ~40 ms): on the previous
       // state it could find no code.
       const fresh = naive || screenedFresh.has(tx);
-      let overlay = fresh ? undefined : await reading?.overlay;
+      const read = fresh ? undefined : await reading;
       if (reading && !fresh) timings.stateReadMs = now() - tx.seenAt;
-      const fork =
-        !fresh && urgent
+      const node = read?.node;
+      let overlay = read?.overlay;
+      const fork: Fork = node
+        ? { id: -1, rpc: upstream, url: config.chain.rpcUrl, head: node.head }
+        : !fresh && urgent
           ? overlay
             ? (forks.tryAcquire({ behindOk: true, urgent }) ??
               (await forks.acquire({ behindOk: true, urgent })))
@@ -475,31 +498,22 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         counters.overlaid++;
         if (fork.head < overlay.head) counters.overlaidBehind++;
       }
-      // With the node's call tree, and the node a round trip of a few ms away, the rest of the
-      // screening runs on the node too, at the overlay's head: the references and the proof read
-      // its own state. A fork fresh from its reset fetches each account they use, one request
-      // after the other (6-12 ms idle for the benchmark's attack, 20-30 values); a remote node's
-      // round trip costs more than those fetches, which the state cache then answers locally.
-      const nodeRtt = stateCache?.nodeRttMs();
-      const atNode =
-        overlay?.callTree !== undefined && nodeRtt !== undefined && nodeRtt <= nodeNearMs
-          ? overlay.head
-          : undefined;
       timings.forkMs = now() - tx.seenAt;
-      // The context is the block after the head the state is at (a newer head may have come meanwhile).
-      const stateHead = overlay?.head ?? fork.head;
+      // The context is the block after the head the state is at (a newer head may have come
+      // meanwhile): the block the call tree was read in, if it is that head's next.
+      const stateHead = node?.head ?? overlay?.head ?? fork.head;
       const head = recentHeads.get(stateHead) ?? (await currentHead());
-      // The block the overlay (and its call tree) was read in, if it is that head's next.
-      const readIn = reading?.next;
-      const context = overlay && readIn?.number === head.number + 1n ? readIn : nextBlockContext(head);
+      const readIn = read?.next;
+      const context =
+        (node || overlay) && readIn?.number === head.number + 1n ? readIn : nextBlockContext(head);
       // The fork is kept until the pause is proved on it (same state, warm), else released now.
       let released = false;
       const release = () => {
-        if (!released) forks.release(fork);
+        if (!released && !node) forks.release(fork);
         released = true;
       };
       try {
-        await screen(tx, timings, head, context, fork, overlay, atNode, release, endHold);
+        await screen(tx, timings, head, context, fork, overlay, node, release, endHold);
       } finally {
         release();
         endHold();
@@ -516,18 +530,21 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       sim: Simulation,
       fork: Fork,
       overlay: StateOverlay | undefined,
+      /** The block to read at on `fork` (the node's head, when screened on the node); else its latest. */
+      block: bigint | undefined,
     ): Promise<PendingTx[] | undefined> {
       // A call that ran and called on, or emitted anything, reached code: nothing to ask.
       if (tx.to === null || (sim.success && (sim.root.calls.length > 0 || sim.root.logs.length > 0)))
         return undefined;
       // The overlay has both accounts (the call's sender and recipient are always in it); an
       // account in it without code has the code it had a head before, which is not none.
+      const at = block === undefined ? "latest" : `0x${block.toString(16)}`;
       const [code, nonceHex] = overlay
         ? [overlay.state[getAddress(tx.to)]?.code, overlay.state[getAddress(tx.from)]?.nonce]
         : await fork.rpc
             .batch<Hex>([
-              { method: "eth_getCode", params: [tx.to, "latest"] },
-              { method: "eth_getTransactionCount", params: [tx.from, "latest"] },
+              { method: "eth_getCode", params: [tx.to, at] },
+              { method: "eth_getTransactionCount", params: [tx.from, at] },
             ])
             .catch(() => []);
       if (sim.success && code !== "0x") return undefined; // it ran against code: judged as it is
@@ -545,8 +562,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       fork: Fork,
       /** State to run with in place of the fork's (as at a newer head than the fork's), if any. */
       overlay: StateOverlay | undefined,
-      /** The node's block to run on instead of the fork (see `handle`), if any. */
-      atNode: bigint | undefined,
+      /**
+       * The node's head and its call tree there, when the call is screened on the node (`fork`
+       * is then the node itself; see `handle`).
+       */
+      node: ReadAhead["node"],
       release: () => void,
       /** Ends the urgency hold: the transaction needs no more than its share of the machine. */
       settled: () => void,
@@ -570,7 +590,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           targets,
           context,
           ...(overlay ? { state: overlay.state } : {}),
-          ...(atNode !== undefined ? { atNode } : {}),
+          ...(node ? { atNode: node.head } : {}),
         };
         const proof = responder.prove(request, fork.rpc);
         proof.catch(() => {}); // awaited (or dropped) below; never an unhandled rejection
@@ -578,18 +598,16 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         counters.speculativeProofs++;
       };
       timings.simulatingMs = now() - tx.seenAt;
-      const on: Fork =
-        atNode === undefined ? fork : { id: -1, rpc: upstream, url: config.chain.rpcUrl, head: atNode };
-      let sim = await simulateTx(on, tx, context, {
+      let sim = await simulateTx(fork, tx, context, {
         protectedAddresses,
         gasCap: BigInt(config.simulator.gasLimit),
         onCallTree: speculate,
         ...(overlay ? { state: overlay.state } : {}),
+        ...(node ? { callTree: node.callTree, block: node.head } : {}),
         ...(overlay?.callTree !== undefined ? { callTree: overlay.callTree } : {}),
-        ...(atNode !== undefined ? { block: atNode } : {}),
       });
       if (sim.tracedBy === "node") counters.tracedByNode++;
-      if (atNode !== undefined) counters.screenedAtNode++;
+      if (node) counters.screenedAtNode++;
       const rank = ranks.get(tx) ?? 0;
       /** The head whose state `sim` ran on, and whether its fork is still held for the proof. */
       let simHead = overlay?.head ?? fork.head;
@@ -602,7 +620,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       const before =
         naive || rank < FAST_LANE_MIN_RANK || simHead < forks.newest()
           ? undefined
-          : await pendingFirst(tx, sim, fork, overlay);
+          : await pendingFirst(tx, sim, fork, overlay, node?.head);
       if (before) {
         if (speculation) await speculation.proof.catch(() => {});
         release(); // an exclusive fork may be this one
@@ -689,7 +707,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           ...(overlay && fork.head < overlay.head
             ? { overlaid: { forkHead: fork.head, accounts: Object.keys(overlay.state).length } }
             : {}),
-          ...(atNode !== undefined && !ranAfter ? { atNode: true as const } : {}),
+          ...(node && !ranAfter ? { atNode: true as const } : {}),
         },
         targets,
         incidentId,
@@ -710,7 +728,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         context,
         ...(ranAfter ? { ranAfter } : {}),
         ...(overlay ? { overlay } : {}),
-        ...(atNode !== undefined && !ranAfter ? { atNode } : {}),
+        ...(node && !ranAfter ? { atNode: node.head } : {}),
         ...(speculated ? { speculated: speculated.proof } : {}),
         ...(holdsFork ? { forkRpc: fork.rpc } : {}),
         release,

@@ -323,6 +323,11 @@ describe("fork state cache", () => {
     );
     expect(elsewhere?.callTree).toBeUndefined();
     expect(cache.stats().callTrees).toBe(trees + 1);
+    // The tree alone (for a call screened on the node): the same, at the head it was traced at.
+    const alone = await cache.callTreeFor(tx, next);
+    expect(alone?.head).toBe(h);
+    expect(normaliseFrame(alone?.callTree as RawFrame).output).toBe(word(42));
+    expect(await cache.callTreeFor(tx, { number: h + 2n, timestamp: BigInt(at) })).toBeUndefined();
   });
 
   it("reads ahead from access lists where the node does not trace calls", async () => {
@@ -374,6 +379,7 @@ describe("fork state cache", () => {
       );
       expect(overlay?.state).toBeDefined();
       expect(overlay?.callTree).toBeUndefined();
+      expect(await other.callTreeFor(tx, { number: h + 1n, timestamp: 2_000_000_000n })).toBeUndefined();
       expect(other.stats()).toMatchObject({ prestates: 1, callTrees: 0 });
     } finally {
       await other.stop();

@@ -540,8 +540,10 @@ export function createDaemonMetrics(
   const cacheOverlayReads = registry.counter({
     name: "vigil_state_cache_overlay_reads_total",
     help:
-      "Reads of the state a dangerous call touches, for its overlay, by how (prestate: one debug_traceCall; " +
-      "access_list: eth_createAccessList and a batch) and result (failed: the call waits for a fork at the head).",
+      "Reads at the newest head for a dangerous call to a new or cold contract, by how (prestate: its state in " +
+      "one debug_traceCall; access_list: eth_createAccessList and a batch; call_tree: the node's trace of it, " +
+      "to screen it on the node or spare the fork its trace) and result (failed: the state read failed and " +
+      "the call waits for a fork at the head; a failed call tree falls back to the fork).",
     labelNames: ["how", "result"],
   });
 
@@ -686,7 +688,9 @@ export function createDaemonMetrics(
         | "prestates"
         | "prestateFailures"
         | "accessLists"
-        | "accessListFailures",
+        | "accessListFailures"
+        | "callTrees"
+        | "callTreeFailures",
         number
       >;
     }): void {
@@ -702,6 +706,8 @@ export function createDaemonMetrics(
           result: "ok",
         });
         syncTotal(cacheOverlayReads, s.accessListFailures, { how: "access_list", result: "failed" });
+        syncTotal(cacheOverlayReads, s.callTrees - s.callTreeFailures, { how: "call_tree", result: "ok" });
+        syncTotal(cacheOverlayReads, s.callTreeFailures, { how: "call_tree", result: "failed" });
       });
     },
   };

@@ -82,6 +82,16 @@ export type StateCache = {
     next?: NextBlock,
     options?: ReadAheadOptions,
   ): Promise<StateOverlay | undefined>;
+  /**
+   * The call's tree as the node traces it at the current head in block `next` (which must be
+   * the head's next), without reading its state: for a call screened on the node itself.
+   * Undefined if the node could not (or does not trace calls); never rejects.
+   */
+  callTreeFor(
+    tx: CallShape,
+    next: NextBlock,
+    options?: Pick<ReadAheadOptions, "gasCap">,
+  ): Promise<{ head: bigint; callTree: unknown } | undefined>;
   /** Whether any state of `address` was read at one of the last heads. */
   isHot(address: string): boolean;
   /**
@@ -360,7 +370,15 @@ export async function startStateCache(options: {
   }
 
   /** Whether the node traces calls (`debug_traceCall`): until it says it does not. */
-  let prestates = true;
+  let traces = true;
+  /** Notes a node that says it has no `debug_traceCall` (-32601, or -32004 unsupported): not asked again. */
+  const refusesTraces = (a: Answer | undefined) => {
+    const code = (a?.error as { code?: unknown } | undefined)?.code;
+    if (traces && (code === -32601 || code === -32004)) {
+      traces = false;
+      logger.info("The upstream node does not trace calls: reading ahead from access lists instead");
+    }
+  };
   type Prestate = Map<string, { balance: string; nonce: string; code: string; storage: [string, string][] }>;
   /**
    * Every account and slot a call touches at block `tag`, with their values, in one round trip:
@@ -381,11 +399,7 @@ export async function startStateCache(options: {
     const result = a?.result;
     if (a === undefined || a.error !== undefined || result === null || typeof result !== "object") {
       stats.prestateFailures++;
-      const code = (a?.error as { code?: unknown } | undefined)?.code;
-      if (code === -32601 || code === -32004) {
-        prestates = false;
-        logger.info("The upstream node does not trace calls: reading ahead from access lists instead");
-      }
+      refusesTraces(a);
       return undefined;
     }
     const hex = (v: unknown, fallback: string) =>
@@ -425,9 +439,21 @@ export async function startStateCache(options: {
     ]).catch(() => undefined);
     if (a === undefined || a.error !== undefined || a.result === null || typeof a.result !== "object") {
       stats.callTreeFailures++;
+      refusesTraces(a);
       return undefined;
     }
     return a.result;
+  }
+
+  async function callTreeFor(
+    tx: CallShape,
+    next: NextBlock,
+    options: Pick<ReadAheadOptions, "gasCap"> = {},
+  ): Promise<{ head: bigint; callTree: unknown } | undefined> {
+    const n = head;
+    if (n < 0n || stopped || !traces || next.number !== n + 1n) return undefined;
+    const callTree = await callTreeOf(callOf(tx, options.gasCap), `0x${n.toString(16)}`, next);
+    return callTree === undefined ? undefined : { head: n, callTree };
   }
 
   /**
@@ -469,8 +495,8 @@ export async function startStateCache(options: {
     // The call tree, traced by the node alongside (same state, same block): the simulation then
     // need not trace it on a fork. Only in the block the caller simulates in.
     const tree =
-      prestates && options.callTree && inBlock ? callTreeOf(call, tag, inBlock) : Promise.resolve(undefined);
-    const pre = prestates ? await prestateOf(call, tag, inBlock) : undefined;
+      traces && options.callTree && inBlock ? callTreeOf(call, tag, inBlock) : Promise.resolve(undefined);
+    const pre = traces ? await prestateOf(call, tag, inBlock) : undefined;
     let listed: { address?: unknown; storageKeys?: unknown }[] = [];
     if (!pre) {
       stats.accessLists++;
@@ -734,6 +760,7 @@ export async function startStateCache(options: {
     url: `http://127.0.0.1:${port}`,
     advance,
     readAheadFor,
+    callTreeFor,
     isHot,
     nodeRttMs: () => (took.length === 0 ? undefined : Math.min(...took)),
     codeIsNew,
