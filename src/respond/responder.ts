@@ -195,8 +195,14 @@ export function createResponder(options: ResponderOptions): Responder {
     return { raw, hash };
   }
 
-  async function submit(a: Active, fromBlock: bigint, baseFee: bigint): Promise<void> {
-    const { raw, hash } = await sign(a, baseFee);
+  async function submit(
+    a: Active,
+    fromBlock: bigint,
+    baseFee: bigint,
+    /** The pause already signed for this base fee, if it was. */
+    signed?: Promise<{ raw: Hex; hash: Hex }>,
+  ): Promise<void> {
+    const { raw, hash } = await (signed ?? sign(a, baseFee));
     const clients = await relayClients;
     const blocks = Array.from({ length: options.blocksAhead }, (_, i) => fromBlock + BigInt(i));
     a.coveredTo = blocks[blocks.length - 1] ?? fromBlock;
@@ -362,28 +368,36 @@ export function createResponder(options: ResponderOptions): Responder {
         return "not-sent";
       }
       if (active.has(request.incidentId)) return "not-sent";
-      await beforeSend;
       if (cachedNonce === undefined) await refreshNonce();
-      const nonce = cachedNonce ?? 0;
-      return new Promise<Outcome>((resolve) => {
-        const a: Active = {
-          request,
-          onEvent,
-          resolve,
-          data,
-          gas: (proof.pauseGasUsed * 13n) / 10n + 30_000n,
-          nonce,
-          signed: new Map(),
-          coveredTo: request.context.number,
-          firstBlock: request.context.number,
-          publicSent: false,
-          checking: false,
-        };
-        active.set(request.incidentId, a);
-        submit(a, request.context.number, request.context.baseFeePerGas ?? 0n).catch((error) => {
-          finish(a, "failed", { detail: `could not send: ${describeError(error)}` });
-        });
+      let resolve: (outcome: Outcome) => void = () => {};
+      const outcome = new Promise<Outcome>((r) => {
+        resolve = r;
       });
+      const a: Active = {
+        request,
+        onEvent,
+        resolve,
+        data,
+        gas: (proof.pauseGasUsed * 13n) / 10n + 30_000n,
+        nonce: cachedNonce ?? 0,
+        signed: new Map(),
+        coveredTo: request.context.number,
+        firstBlock: request.context.number,
+        publicSent: false,
+        checking: false,
+      };
+      // The pause is signed while the record's first line is written: the line must be written
+      // before the bundle leaves, not before the signature.
+      const baseFee = request.context.baseFeePerGas ?? 0n;
+      const signed = sign(a, baseFee);
+      signed.catch(() => {}); // a failure is the first submission's (below)
+      await beforeSend;
+      if (active.has(request.incidentId)) return "not-sent";
+      active.set(request.incidentId, a);
+      submit(a, request.context.number, baseFee, signed).catch((error) => {
+        finish(a, "failed", { detail: `could not send: ${describeError(error)}` });
+      });
+      return outcome;
     },
     onHead(head) {
       refreshNonce().catch((error) =>
