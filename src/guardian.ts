@@ -316,7 +316,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
 
     const naive = options.tuning?.naive === true;
     const nodeNearMs = options.tuning?.nodeNearMs ?? NODE_NEAR_MS;
-    const prefilter = createPrefilter();
+    const prefilter = createPrefilter({ protectedAddresses });
     /** The prefilter's rank of each queued transaction (ranking counts, so it is done once). */
     const ranks = new WeakMap<PendingTx, number>();
     const source = createMempoolSource({
