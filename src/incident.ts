@@ -25,8 +25,9 @@ export type Timings = {
   /** When a worker took it from the queue, and when it had a fork at the head. */
   dequeuedMs?: number;
   /**
-   * When the state a dangerous call to a new or cold contract touches had been read at the
-   * newest head, to be overlaid (only those; the fork is acquired after it).
+   * When what a dangerous call to a new or cold contract needs had been read at the newest head:
+   * its call tree (to be screened on the node), or the state it touches (to be overlaid on a
+   * fork). Only those; the fork is acquired after it.
    */
   stateReadMs?: number;
   forkMs?: number;
