@@ -60,6 +60,27 @@ function attackData(net: RunningDevnet): Hex {
   });
 }
 
+/** A pending transaction of the attacker's as the source would give it (3M gas, no value, a creation unless `to`). */
+function pendingTx(
+  net: RunningDevnet,
+  tx: Partial<PendingTx> & Pick<PendingTx, "hash" | "nonce">,
+): PendingTx {
+  return {
+    from: devnetAccount("attacker").address,
+    to: null,
+    input: "0x",
+    value: 0n,
+    gas: 3_000_000n,
+    gasPrice: undefined,
+    maxFeePerGas: undefined,
+    maxPriorityFeePerGas: undefined,
+    type: "0x2",
+    chainId: net.deployment.chainId,
+    seenAt: 0,
+    ...tx,
+  };
+}
+
 /** The daemon's config for a devnet: its market protected, its local relay, `forks` forks. */
 function configFor(net: RunningDevnet, extra: { forks: number; recordPath?: string; metricsPort?: number }) {
   const d = net.deployment;
@@ -430,22 +451,8 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
     const { publicClient } = t.net.devnet;
     const attacker = devnetAccount("attacker");
     const nonce = await publicClient.getTransactionCount({ address: attacker.address });
-    const pending = (tx: Partial<PendingTx>): PendingTx => ({
-      hash: keccak256(toHex(`pending ${tx.nonce}`)),
-      from: attacker.address,
-      to: null,
-      nonce,
-      input: "0x",
-      value: 0n,
-      gas: 3_000_000n,
-      gasPrice: undefined,
-      maxFeePerGas: undefined,
-      maxPriorityFeePerGas: undefined,
-      type: "0x2",
-      chainId: d.chainId,
-      seenAt: 0,
-      ...tx,
-    });
+    const pending = (tx: Partial<PendingTx>) =>
+      pendingTx(t.net, { hash: keccak256(toHex(`pending ${tx.nonce}`)), nonce, ...tx });
     const deploy = pending({
       input: encodeDeployData({ abi: SpotPriceAttacker.abi, bytecode: SpotPriceAttacker.bytecode, args: [] }),
     });
@@ -504,21 +511,12 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
     const attacker = devnetAccount("attacker");
     const contract = await deployAndMine(t.net.devnet, attacker, SpotPriceAttacker, []);
     const head = await publicClient.getBlock();
-    const call: PendingTx = {
+    const call = pendingTx(t.net, {
       hash: keccak256(toHex("node-traced attack")),
-      from: attacker.address,
       to: contract,
       nonce: await publicClient.getTransactionCount({ address: attacker.address }),
       input: attackData(t.net),
-      value: 0n,
-      gas: 3_000_000n,
-      gasPrice: undefined,
-      maxFeePerGas: undefined,
-      maxPriorityFeePerGas: undefined,
-      type: "0x2",
-      chainId: d.chainId,
-      seenAt: 0,
-    };
+    });
     const context = nextBlockContext(head);
     const cache = await startStateCache({ upstreamUrl: t.net.anvil.rpcUrl, logger: silentLogger() });
     const fork = await startAnvil({ forkUrl: t.net.anvil.rpcUrl, noMining: true, accounts: 0 });
