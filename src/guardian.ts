@@ -581,7 +581,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // enrichment and scoring, instead of after the decision.
       let speculation: Speculation | undefined;
       const speculate = (root: CallFrame) => {
-        if (naive || shadow || tx.to === null || (ranks.get(tx) ?? 0) < FAST_LANE_MIN_RANK) return;
+        if (naive || shadow || (ranks.get(tx) ?? 0) < FAST_LANE_MIN_RANK) return;
         if (!protectedOutflow(root, isProtected)) return;
         const targets = affectedTargets(root, protectedAddresses);
         const request = {

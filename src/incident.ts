@@ -271,10 +271,10 @@ export function createIncidentHandler(deps: IncidentDeps): IncidentHandler {
         includedBlock = e.includedBlock;
       }
     };
-    // Proving on the simulation's own fork (still held) avoids waiting for another one. A
-    // creation attack is proved on a fork to itself: give this one back first, or with a
-    // single fork the proof would wait for ourselves.
-    if (tx.to === null) c.release();
+    // Proving on the simulation's own fork (still held) avoids waiting for another one. A proof
+    // that mines (predecessors first) needs a fork to itself: give this one back first, or with
+    // a single fork it would wait for ourselves.
+    if (c.ranAfter) c.release();
     const follow = (async () => {
       const outcome: Outcome = await responder.respond(
         {
@@ -288,7 +288,7 @@ export function createIncidentHandler(deps: IncidentDeps): IncidentHandler {
         },
         onEvent,
         {
-          ...(tx.to === null || !c.forkRpc ? {} : { forkRpc: c.forkRpc }),
+          ...(c.ranAfter || !c.forkRpc ? {} : { forkRpc: c.forkRpc }),
           ...(c.speculated ? { proof: c.speculated } : {}),
           beforeSend: opened,
         },

@@ -14,7 +14,7 @@ import {
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DevToken, SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
+import { ConstructorAttacker, DevToken, SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
 import { deployAndMine, execAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
@@ -29,7 +29,7 @@ import { startAnvil } from "../src/internal/anvil.ts";
 import { parseConfig } from "../src/internal/config.ts";
 import { silentLogger } from "../src/internal/logger.ts";
 import { freePort } from "../src/internal/ports.ts";
-import { createRpc } from "../src/internal/rpc.ts";
+import { createRpc, type Rpc } from "../src/internal/rpc.ts";
 import { readIncidents, verifyIncidentLog } from "../src/record/incidents.ts";
 import { pauseCalldata } from "../src/respond/pause-tx.ts";
 import { provePause } from "../src/respond/prove.ts";
@@ -500,6 +500,40 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
         works: true,
         attackReverted: true,
       });
+
+      // An attack in a constructor, with no predecessor: proved without mining (the pause's
+      // writes put in place for the attack's trace), on the fork and on the node at a block.
+      const creation = pending({
+        input: encodeDeployData({
+          abi: ConstructorAttacker.abi,
+          bytecode: ConstructorAttacker.bytecode,
+          args: [d.flashLender, d.market, parseUnits("4000000", 6), attacker.address],
+        }),
+        gas: 5_000_000n,
+      });
+      const atBlock = { block: await publicClient.getBlockNumber() };
+      // Read-only: anything but a trace (a snapshot, a send, a mined block) is refused.
+      const traceOnly = (inner: Rpc): Rpc => ({
+        url: inner.url,
+        call: <T>(method: string, params?: readonly unknown[]) =>
+          method === "debug_traceCall"
+            ? inner.call<T>(method, params)
+            : Promise.reject(new Error(`${method} refused`)),
+        batch: () => Promise.reject(new Error("batch refused")),
+      });
+      for (const [on, where] of [
+        [traceOnly(rpc), {}],
+        [traceOnly(createRpc(t.net.anvil.rpcUrl)), atBlock],
+      ] as const) {
+        expect(await provePause(on, { ...real, ...where, attack: creation })).toMatchObject({
+          works: true,
+          attackReverted: true,
+        });
+        expect(await provePause(on, { ...noop, ...where, attack: creation })).toMatchObject({
+          works: false,
+          reason: "the attack still moves tokens out of the targets after the pause",
+        });
+      }
     } finally {
       await fork.stop();
     }

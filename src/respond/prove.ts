@@ -1,6 +1,14 @@
 import { type Address, getAddress, type Hex } from "viem";
 import type { Rpc } from "../internal/rpc.ts";
-import { blockOverrides, callOf, TRANSFER_TOPIC } from "../simulate/simulate.ts";
+import {
+  blockOverrides,
+  CALL_TRACER,
+  callOf,
+  logsInOrder,
+  normaliseFrame,
+  type RawFrame,
+  TRANSFER_TOPIC,
+} from "../simulate/simulate.ts";
 import type { BlockContext, StateOverlay } from "../simulate/types.ts";
 import type { PendingTx } from "../source/types.ts";
 
@@ -38,7 +46,7 @@ export type ProofParams = {
   /**
    * The block whose state the proof runs on, instead of the RPC's latest (`state` is then not
    * applied): the node's own block the attack was simulated at (see `ResponseRequest.atNode`).
-   * Not for a proof that mines, which runs on a fork's latest.
+   * Not for a proof that mines (with predecessors), which runs on a fork's latest.
    */
   block?: bigint;
 };
@@ -47,11 +55,13 @@ export type ProofParams = {
  * Before anything is sent: run [pause, attack] in one simulated next block (`eth_simulateV1`)
  * and check that the pause succeeds and the attack then fails, or at least no longer moves
  * tokens out of the targets. A pause that would not stop the attack is not worth a bundle: the
- * caller alerts instead and says why. With predecessors, the proof mines (they may be creations,
- * which Anvil's `eth_simulateV1` cannot run), on a fork the caller holds alone.
+ * caller alerts instead and says why. A creation (which Anvil's `eth_simulateV1` cannot run) is
+ * traced after the pause's writes instead (`proveCreation`). With predecessors, the proof mines
+ * (they may be creations too), on a fork the caller holds alone.
  */
 export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
-  if (!p.attack.to || (p.before?.length ?? 0) > 0) return proveByMining(rpc, p);
+  if ((p.before?.length ?? 0) > 0) return proveByMining(rpc, p);
+  if (!p.attack.to) return proveCreation(rpc, p);
   const attackCall = callOf(p.attack);
   const result = await rpc.call<{ calls: SimCall[] }[]>("eth_simulateV1", [
     {
@@ -72,6 +82,70 @@ export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
   return judge(
     { status: pause.status, gasUsed: pause.gasUsed, error: pause.error?.message },
     { status: attack.status, logs: attack.logs ?? [] },
+    p.targets,
+  );
+}
+
+type RawAccount = { balance?: string; nonce?: number | string; storage?: Record<string, string> };
+
+/**
+ * The proof of a creation without mining (so on the node, or on any fork, read-only): the pause is
+ * traced (its result, and its writes from the prestate tracer's diff), then the attack is traced
+ * with those writes put in place, in the same next block. That is the attack as it would run right
+ * after the pause in that block: no mining, no fork of its own (a mining proof waited ~65 ms for
+ * one in the fire drill).
+ */
+async function proveCreation(rpc: Rpc, p: ProofParams): Promise<Proof> {
+  const at = p.block === undefined ? "latest" : `0x${p.block.toString(16)}`;
+  const state = p.block === undefined ? p.state : undefined;
+  const block = blockOverrides(p.context);
+  const pauseCall = { from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" };
+  const trace = <T>(call: object, tracer: object, overrides?: object) =>
+    rpc.call<T>("debug_traceCall", [
+      call,
+      at,
+      { ...tracer, blockOverrides: block, ...(overrides ? { stateOverrides: overrides } : {}) },
+    ]);
+  const [pause, diff] = await Promise.all([
+    trace<RawFrame>(pauseCall, { tracer: "callTracer" }, state),
+    trace<{ pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> }>(
+      pauseCall,
+      { tracer: "prestateTracer", tracerConfig: { diffMode: true } },
+      state,
+    ),
+  ]);
+  // The pause's writes on top of the overlay (if any). A slot the diff has before but not after
+  // was cleared.
+  type Override = { balance?: string; nonce?: string; stateDiff?: Record<string, string> };
+  const after: Record<string, Override> = {};
+  for (const [address, a] of Object.entries(state ?? {})) after[getAddress(address)] = { ...a };
+  const accountOf = (address: string): Override => {
+    const key = getAddress(address);
+    const account = after[key] ?? {};
+    after[key] = account;
+    return account;
+  };
+  for (const [address, pre] of Object.entries(diff.pre ?? {})) {
+    const post = diff.post?.[address] ?? {};
+    const account = accountOf(address);
+    const slots: Record<string, string> = { ...account.stateDiff };
+    for (const slot of Object.keys(pre.storage ?? {})) slots[slot] = `0x${"0".repeat(64)}`;
+    for (const [slot, value] of Object.entries(post.storage ?? {})) slots[slot] = value;
+    if (Object.keys(slots).length > 0) account.stateDiff = slots;
+  }
+  for (const [address, post] of Object.entries(diff.post ?? {})) {
+    const account = accountOf(address);
+    if (post.balance !== undefined) account.balance = post.balance;
+    if (post.nonce !== undefined) account.nonce = `0x${BigInt(post.nonce).toString(16)}`;
+    if (post.storage && !diff.pre?.[address]) account.stateDiff = { ...account.stateDiff, ...post.storage };
+  }
+  const attack = normaliseFrame(await trace<RawFrame>(callOf(p.attack), CALL_TRACER, after));
+  return judge(
+    { status: pause.error ? "0x0" : "0x1", gasUsed: (pause.gasUsed ?? "0x0") as Hex, error: pause.error },
+    {
+      status: attack.error ? "0x0" : "0x1",
+      logs: logsInOrder(attack).map(({ log }) => ({ topics: log.topics })),
+    },
     p.targets,
   );
 }

@@ -89,8 +89,8 @@ export type Responder = {
    * Proves a pause for `request` on `forkRpc` (a fork at the attack's state, read-only calls
    * only) without sending anything: started early, while the decision is still being made, its
    * result can be handed to `respond` as `proof`. A request simulated at the node (`atNode`) is
-   * proved there instead. Creations are proved by mining, on a fork of their own: they cannot be
-   * proved here.
+   * proved there instead. A proof that mines (predecessors to run first) needs a fork of its
+   * own: it cannot be proved here.
    */
   prove(request: ResponseRequest, forkRpc: Rpc): Promise<Proof>;
   onHead(head: Head): void;
@@ -323,8 +323,8 @@ export function createResponder(options: ResponderOptions): Responder {
     ...(request.state ? { state: request.state } : {}),
     ...(request.atNode !== undefined && !mines(request) ? { block: request.atNode } : {}),
   });
-  /** A proof that mines (a creation, or predecessors to run first) needs a fork to itself. */
-  const mines = (request: ResponseRequest) => request.attack.to === null || (request.before?.length ?? 0) > 0;
+  /** A proof that mines (predecessors to run first) needs a fork to itself. */
+  const mines = (request: ResponseRequest) => (request.before?.length ?? 0) > 0;
 
   // The first secp256k1 signature of a process builds precomputed tables (tens of ms): pay that
   // at start, not on the way to a pause. Nothing signed here is sent.
@@ -354,8 +354,8 @@ export function createResponder(options: ResponderOptions): Responder {
     async respond(request, onEvent, respondOptions = {}) {
       const { forkRpc, beforeSend } = respondOptions;
       const data = pauseCalldata(request.targets, request.incidentId);
-      // The simulation's own fork is at the right state and already warm; a contract-creation
-      // attack is proved by mining on a fork, which needs one to itself.
+      // The simulation's own fork (or the node) is at the right state and already warm; a proof
+      // that mines (predecessors first) needs a fork to itself.
       const proof = await (respondOptions.proof ??
         (mines(request)
           ? options.withFork((rpc) => provePause(rpc, proofParams(request)))
