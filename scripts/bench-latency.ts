@@ -88,6 +88,14 @@ function stage(xs: readonly { timings: Decided["timings"] }[], key: keyof Decide
   return percentiles(xs.map((x) => x.timings[key]).filter((v): v is number => v !== undefined));
 }
 
+/** The ranges of `attackBySinceHead` (ms after the newest head; null: open-ended). */
+const SINCE_HEAD_RANGES: [number | null, number | null][] = [
+  [null, 20],
+  [20, 60],
+  [60, 200],
+  [200, null],
+];
+
 function percentiles(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) =>
@@ -309,6 +317,15 @@ type RunResult = {
     | "bundleAck",
     ReturnType<typeof percentiles>
   >;
+  /**
+   * Attack seen -> bundle by how long after the newest head the attack was seen (ms): the node
+   * answers slower right after a head. `[from, to)` ranges.
+   */
+  attackBySinceHead: {
+    fromMs: number | null;
+    toMs: number | null;
+    bundleSent: ReturnType<typeof percentiles>;
+  }[];
   neverScreenedKinds: Record<string, number>;
   attackDecisions: {
     decision: string;
@@ -626,6 +643,19 @@ async function run(
       bundleSent: stage(attackDecisions, "bundleSentMs"),
       bundleAck: stage(attackDecisions, "bundleAckMs"),
     },
+    attackBySinceHead: SINCE_HEAD_RANGES.map(([fromMs, toMs]) => ({
+      fromMs,
+      toMs,
+      bundleSent: stage(
+        attackDecisions.filter((x) => {
+          const since = x.timings.sinceHeadMs;
+          return (
+            since !== undefined && (fromMs === null || since >= fromMs) && (toMs === null || since < toMs)
+          );
+        }),
+        "bundleSentMs",
+      ),
+    })),
     attackDecisions: attackDecisions.map((x) => ({
       decision: x.verdict.decision,
       score: Math.round(x.verdict.score * 1000) / 1000,

@@ -453,6 +453,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       if (!urgent && !naive) await urgency.clear();
       const endHold = urgent ? urgency.hold() : () => {};
       const timings: Timings = { seenAt: tx.seenAt, dequeuedMs: now() - tx.seenAt };
+      const latestHead = source.latestHead();
+      if (latestHead) timings.sinceHeadMs = tx.seenAt - latestHead.seenAt;
       // A dangerous-looking transaction to a contract none of the last heads' simulations read
       // (an attack's fresh contract), or to one deployed lately (`codeIsNew`): nothing a fork
       // holds covers it, and a fork still a head behind may not even have its code. What it needs

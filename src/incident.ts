@@ -22,6 +22,12 @@ import type { PendingTx } from "./source/types.ts";
 /** Milestones of one transaction, ms since the source first saw it. */
 export type Timings = {
   seenAt: number;
+  /**
+   * How long after the newest head (as the daemon knew it when a worker took the transaction) it
+   * was first seen: negative if that head came after it. Its answers from the node come slower
+   * right after a head (the node is busy with the new block).
+   */
+  sinceHeadMs?: number;
   /** When a worker took it from the queue, and when it had a fork at the head. */
   dequeuedMs?: number;
   /**
