@@ -470,7 +470,10 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       const newCode = urgent && tx.to !== null && stateCache?.codeIsNew(tx.to) === true;
       const nodeRtt = stateCache?.nodeRttMs();
       const near = nodeRtt !== undefined && nodeRtt <= nodeNearMs;
-      const reading = cold || newCode ? readAhead(tx, near) : undefined;
+      // A far node's every value a fork misses costs a round trip, one after the other: there,
+      // every dangerous call has its state read first (one round trip), hot contract or not.
+      const far = urgent && stateCache !== undefined && !near;
+      const reading = cold || newCode || far ? readAhead(tx, near) : undefined;
       // A fork still a head behind (while the others reset) serves the common load. A transaction
       // the prefilter ranks dangerous takes a fork at the newest head if one is not resetting
       // (over its share of simulations if need be); if none is, it does not wait for one: it is
