@@ -4,7 +4,7 @@
 // seen -> simulated -> scored (-> bundle sent for attacks); per run p50/p95/p99/max, throughput,
 // drops, CPU and peak RSS; plus the naive baseline and, optionally, a 30 ms upstream round trip.
 //
-//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--no-naive] [--json]
+//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--rtt-only] [--node-near-ms 5] [--no-naive] [--json]
 // --daemon-log prefix keeps each run's daemon log (JSON lines) in prefix.<mode>-<rate>-<rtt>.log.
 // VIGIL_BENCH_DEVNET_LOG=file keeps the devnet's info log (each block's build time) in `file`.
 import { spawn } from "node:child_process";
@@ -52,6 +52,9 @@ type Args = {
   duration: number;
   rtt: number;
   naive: boolean;
+  rttOnly: boolean;
+  /** The guardian's node round trip up to which dangerous calls are screened on the node. */
+  nodeNearMs: number | undefined;
   json: boolean;
   senders: number;
   naiveRate: number;
@@ -73,6 +76,9 @@ function parseArgs(argv: string[]): Args {
     json: argv.includes("--json"),
     // Soak runs (e.g. 10 minutes for memory) need the ladder only, not the side-by-side baseline.
     naive: !argv.includes("--no-naive"),
+    /** Only the round-trip run (and the baseline unless --no-naive), not the ladder. */
+    rttOnly: argv.includes("--rtt-only"),
+    nodeNearMs: get("--node-near-ms") === undefined ? undefined : Number(get("--node-near-ms")),
     senders: Number(get("--senders") ?? 48),
     naiveRate: Number(get("--naive-rate") ?? 50),
     out: get("--out") ?? "bench/results",
@@ -458,6 +464,7 @@ async function run(
     config: configInput,
     sentinelKey: devnetPrivateKey("sentinel"),
     naive: opts.mode === "naive",
+    ...(args.nodeNearMs !== undefined ? { nodeNearMs: args.nodeNearMs } : {}),
     ...(args.daemonLog ? { logFile: `${args.daemonLog}.${opts.mode}-${opts.rate}-${opts.rttMs}.log` } : {}),
   });
   const decisions = new Map<Hex, Screened>();
@@ -786,13 +793,13 @@ try {
   // Side by side at the baseline's rate first (a fresh chain for both), then the load ladder.
   const plan: { rate: number; mode: "optimised" | "naive"; rttMs: number }[] = [
     ...(args.naive ? [{ rate: args.naiveRate, mode: "naive" as const, rttMs: 0 }] : []),
-    ...(!args.naive || args.rates.includes(args.naiveRate)
+    ...(!args.naive || args.rttOnly || args.rates.includes(args.naiveRate)
       ? []
       : [{ rate: args.naiveRate, mode: "optimised" as const, rttMs: 0 }]),
     // The round-trip run before the heavy rates: a 1,000 tx/s run leaves the node a backlog that
     // the next run would inherit.
     ...(args.rtt > 0 ? [{ rate: args.naiveRate, mode: "optimised" as const, rttMs: args.rtt }] : []),
-    ...args.rates.map((rate) => ({ rate, mode: "optimised" as const, rttMs: 0 })),
+    ...(args.rttOnly ? [] : args.rates.map((rate) => ({ rate, mode: "optimised" as const, rttMs: 0 }))),
   ];
   const rpc = createRpc(world.rpcUrl);
   for (const p of plan) {

@@ -43,7 +43,14 @@ export type DaemonUsage = {
 };
 
 export type HostRequest =
-  | { type: "start"; config: unknown; sentinelKey: Hex; naive: boolean; logFile?: string }
+  | {
+      type: "start";
+      config: unknown;
+      sentinelKey: Hex;
+      naive: boolean;
+      nodeNearMs?: number;
+      logFile?: string;
+    }
   | { type: "stats" }
   | { type: "stop" };
 
@@ -100,6 +107,9 @@ async function start(request: Extract<HostRequest, { type: "start" }>) {
     sentinelKey: request.sentinelKey,
     logger: request.logFile ? createLogger({ level: "info", file: request.logFile }) : silentLogger(),
     ...(request.naive ? { tuning: { naive: true } } : {}),
+    ...(request.nodeNearMs !== undefined && !request.naive
+      ? { tuning: { nodeNearMs: request.nodeNearMs } }
+      : {}),
   });
   guardian.onDecision((x) => {
     if (x.incidentId) incidents.set(x.incidentId, x.tx.hash);

@@ -26,6 +26,8 @@ export async function startDaemonProcess(options: {
   config: unknown;
   sentinelKey: Hex;
   naive: boolean;
+  /** The guardian's `tuning.nodeNearMs` (default: its own). */
+  nodeNearMs?: number;
   /** The daemon's own logs (JSON lines, info and above) go here; none are kept without it. */
   logFile?: string;
 }) {
@@ -78,6 +80,7 @@ export async function startDaemonProcess(options: {
     config: options.config,
     sentinelKey: options.sentinelKey,
     naive: options.naive,
+    ...(options.nodeNearMs !== undefined ? { nodeNearMs: options.nodeNearMs } : {}),
     ...(options.logFile ? { logFile: options.logFile } : {}),
   });
   await Promise.race([
