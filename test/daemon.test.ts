@@ -386,6 +386,28 @@ describe.each([
   },
 );
 
+describe("guardian daemon with a far node: a dangerous call to a contract already hot", () => {
+  const { t, sendAttack } = heldResets({ nodeNearMs: 0 });
+
+  it("still reads its state ahead, rather than let a fork fetch it value by value", async () => {
+    const contract = await deployAndMine(t.net.devnet, devnetAccount("attacker"), SpotPriceAttacker, []);
+    const first = await sendAttack(contract);
+    await until("the first decision", () => t.decisions.find((x) => x.tx.hash === first));
+    // 18 heads later the contract no longer counts as new (NEW_CODE_HEADS), but it is hot: its
+    // state was read at a recent head. Near the node it would now go to a fork unread.
+    await createRpc(t.net.anvil.rpcUrl).call("anvil_mine", ["0x12"]);
+    const latest = await t.net.devnet.publicClient.getBlockNumber();
+    await until("the pool at the newest head", () =>
+      t.guardian.stats().forks.head === latest ? true : undefined,
+    );
+    const overlaid = t.guardian.stats().overlaid;
+    await sendAttack(contract);
+    await until("the second call read ahead and overlaid", () =>
+      t.guardian.stats().overlaid > overlaid ? true : undefined,
+    );
+  });
+});
+
 describe("guardian daemon while its forks reset: a transfer that needs the newest block", () => {
   const { t } = heldResets();
 
