@@ -37,6 +37,7 @@ import { createResponder, type ResponseEvent } from "../src/respond/responder.ts
 import type { Fork } from "../src/simulate/forks.ts";
 import { nextBlockContext, simulateTx } from "../src/simulate/simulate.ts";
 import { startStateCache } from "../src/simulate/state-cache.ts";
+import type { BlockContext } from "../src/simulate/types.ts";
 import type { PendingTx } from "../src/source/types.ts";
 import { marketPaused, signTx } from "./helpers.ts";
 
@@ -78,6 +79,19 @@ function pendingTx(
     chainId: net.deployment.chainId,
     seenAt: 0,
     ...tx,
+  };
+}
+
+/** What `provePause` needs to prove the real pause of the devnet's market against `attack`. */
+function pauseProof(net: RunningDevnet, attack: PendingTx, incidentId: Hex, context: BlockContext) {
+  const d = net.deployment;
+  return {
+    sentinel: devnetAccount("sentinel").address,
+    guardian: d.guardian.address,
+    pauseData: pauseCalldata([d.market], incidentId),
+    attack,
+    targets: [d.market],
+    context,
   };
 }
 
@@ -487,14 +501,7 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
     try {
       const rpc = createRpc(fork.rpcUrl);
       const incidentId = keccak256(toHex("proof with predecessors"));
-      const real = {
-        sentinel: devnetAccount("sentinel").address,
-        guardian: d.guardian.address,
-        pauseData: pauseCalldata([d.market], incidentId),
-        attack: call,
-        targets: [d.market],
-        context: nextBlockContext(await publicClient.getBlock()),
-      };
+      const real = pauseProof(t.net, call, incidentId, nextBlockContext(await publicClient.getBlock()));
       // The real pause, the deployment, then the call: the call reverts.
       expect(await provePause(rpc, { ...real, before: [deploy] })).toMatchObject({
         works: true,
@@ -618,14 +625,7 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
       expect(atNode.root).toEqual(byFork.root);
       expect(atNode.references).toEqual(byFork.references);
       const incidentId = keccak256(toHex("proof at the node"));
-      const proof = {
-        sentinel: devnetAccount("sentinel").address,
-        guardian: d.guardian.address,
-        pauseData: pauseCalldata([d.market], incidentId),
-        attack: call,
-        targets: [d.market],
-        context,
-      };
+      const proof = pauseProof(t.net, call, incidentId, context);
       expect(await provePause(node.rpc, { ...proof, block: head.number })).toMatchObject({
         works: true,
         attackReverted: true,
