@@ -27,6 +27,7 @@ import { createScorer } from "./score/scorer.ts";
 import type { Model, Verdict } from "./score/types.ts";
 import { createForkPool, type Fork, type ForkPool } from "./simulate/forks.ts";
 import {
+  blockTag,
   frames,
   involvedProtected,
   nextBlockContext,
@@ -67,6 +68,9 @@ const FAST_LANE_WORKERS = 4;
 const FAST_LANE_MIN_RANK = 3;
 /** Most earlier pending transactions of a sender run before one of its calls (`pendingFirst`). */
 const MAX_PENDING_BEFORE = 4;
+
+/** Where a transaction is screened: a fork of the pool, or the node itself at a head. */
+type Where = Pick<Fork, "rpc" | "head">;
 
 /** What `readAhead` found for a dangerous call to a new or cold contract (see `handle`). */
 type ReadAhead = {
@@ -487,8 +491,9 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       if (reading && !fresh) timings.stateReadMs = now() - tx.seenAt;
       const node = read?.node;
       let overlay = read?.overlay;
-      const fork: Fork = node
-        ? { id: -1, rpc: upstream, url: config.chain.rpcUrl, head: node.head }
+      // Screened on the node, it needs no fork: it runs on the node's RPC at that head.
+      const pooled = node
+        ? undefined
         : !fresh && urgent
           ? overlay
             ? (forks.tryAcquire({ behindOk: true, urgent }) ??
@@ -497,6 +502,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
               (reading ? undefined : forks.tryAcquire({ behindOk: true, urgent })) ??
               (await forks.acquire({ urgent })))
           : await forks.acquire({ behindOk: !fresh, urgent });
+      const fork: Where = node ? { rpc: upstream, head: node.head } : (pooled as Fork);
       // An overlay older than the fork's head (a head came meanwhile) would take state back.
       if (overlay && (fork.head > overlay.head || fork.head + 1n < overlay.head)) overlay = undefined;
       if (overlay) {
@@ -514,7 +520,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // The fork is kept until the pause is proved on it (same state, warm), else released now.
       let released = false;
       const release = () => {
-        if (!released && !node) forks.release(fork);
+        if (!released && pooled) forks.release(pooled);
         released = true;
       };
       try {
@@ -533,7 +539,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     async function pendingFirst(
       tx: PendingTx,
       sim: Simulation,
-      fork: Fork,
+      fork: Where,
       overlay: StateOverlay | undefined,
       /** The block to read at on `fork` (the node's head, when screened on the node); else its latest. */
       block: bigint | undefined,
@@ -543,7 +549,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         return undefined;
       // The overlay has both accounts (the call's sender and recipient are always in it); an
       // account in it without code has the code it had a head before, which is not none.
-      const at = block === undefined ? "latest" : `0x${block.toString(16)}`;
+      const at = blockTag(block);
       const [code, nonceHex] = overlay
         ? [overlay.state[getAddress(tx.to)]?.code, overlay.state[getAddress(tx.from)]?.nonce]
         : await fork.rpc
@@ -564,7 +570,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       timings: Timings,
       head: Head,
       context: BlockContext,
-      fork: Fork,
+      fork: Where,
       /** State to run with in place of the fork's (as at a newer head than the fork's), if any. */
       overlay: StateOverlay | undefined,
       /**

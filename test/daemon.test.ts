@@ -611,12 +611,7 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
           args: [d.market, parseUnits("1000", 6)],
         }),
       });
-      const node: Fork = {
-        id: -1,
-        rpc: createRpc(t.net.anvil.rpcUrl),
-        url: t.net.anvil.rpcUrl,
-        head: head.number,
-      };
+      const node = { rpc: createRpc(t.net.anvil.rpcUrl) };
       const atNode = await simulateTx(node, call, context, {
         ...options,
         callTree: overlay.callTree,

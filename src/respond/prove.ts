@@ -2,6 +2,7 @@ import { type Address, getAddress, type Hex } from "viem";
 import type { Rpc } from "../internal/rpc.ts";
 import {
   blockOverrides,
+  blockTag,
   CALL_TRACER,
   callOf,
   logsInOrder,
@@ -74,7 +75,7 @@ export async function provePause(rpc: Rpc, p: ProofParams): Promise<Proof> {
       ],
       validation: false,
     },
-    p.block === undefined ? "latest" : `0x${p.block.toString(16)}`,
+    blockTag(p.block),
   ]);
   const [pause, attack] = result[0]?.calls ?? [];
   if (!pause || !attack)
@@ -96,7 +97,7 @@ type RawAccount = { balance?: string; nonce?: number | string; storage?: Record<
  * one in the fire drill).
  */
 async function proveCreation(rpc: Rpc, p: ProofParams): Promise<Proof> {
-  const at = p.block === undefined ? "latest" : `0x${p.block.toString(16)}`;
+  const at = blockTag(p.block);
   const state = p.block === undefined ? p.state : undefined;
   const block = blockOverrides(p.context);
   const pauseCall = { from: p.sentinel, to: p.guardian, data: p.pauseData, gas: "0x1e8480" };

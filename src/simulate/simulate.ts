@@ -212,6 +212,11 @@ export function callOf(tx: CallShape, gasCap?: bigint): Record<string, string> {
 /** The callTracer's configuration of a simulation's call tree (frames with their logs). */
 export const CALL_TRACER = { tracer: "callTracer", tracerConfig: { withLog: true } } as const;
 
+/** The block parameter of a state read: that block's number, or "latest" if none. */
+export function blockTag(block?: bigint): string {
+  return block === undefined ? "latest" : `0x${block.toString(16)}`;
+}
+
 /** A block's number and time as `blockOverrides` (debug_traceCall, eth_call, eth_simulateV1). */
 export function blockOverrides(ctx: Pick<BlockContext, "number" | "timestamp">) {
   return { number: `0x${ctx.number.toString(16)}`, time: `0x${ctx.timestamp.toString(16)}` };
@@ -224,7 +229,8 @@ export function blockOverrides(ctx: Pick<BlockContext, "number" | "timestamp">) 
  * transaction, protected contracts' token balances before, and pools' reserves before.
  */
 export async function simulateTx(
-  fork: Fork,
+  /** Where to run: a fork, or any node's RPC (with `block`). */
+  fork: Pick<Fork, "rpc">,
   tx: PendingTx,
   ctx: BlockContext,
   options: SimulateOptions,
@@ -234,7 +240,7 @@ export async function simulateTx(
   const isProtected = (a: Address) => protectedSet.has(a.toLowerCase());
   const call = callOf(tx, options.gasCap);
   const block = blockOverrides(ctx);
-  const at = options.block === undefined ? "latest" : `0x${options.block.toString(16)}`;
+  const at = blockTag(options.block);
   const state = options.block === undefined ? options.state : undefined;
 
   type RawDiff = { pre?: Record<string, RawAccount>; post?: Record<string, RawAccount> };
@@ -396,7 +402,8 @@ export async function simulateTx(
  * does not get mined; rejects only if the fork fails.
  */
 export async function simulateAfterPending(
-  fork: Fork,
+  /** Where to run: a fork, or any node's RPC (with `block`). */
+  fork: Pick<Fork, "rpc">,
   before: readonly PendingTx[],
   tx: PendingTx,
   ctx: BlockContext,
