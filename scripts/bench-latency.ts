@@ -350,6 +350,8 @@ type RunResult = {
     tracedBy: "fork" | "node";
     /** Screened on the node itself (references and proof too), not on a fork. */
     atNode?: true;
+    /** References it took from those read alongside its state (the rest were asked after the tree). */
+    referencesReadAhead: number;
     overlaid?: { forkHead: string; accounts: number };
   }[];
   cpu: { daemonCorePct: number; anvilCorePct: number };
@@ -389,6 +391,7 @@ type RunResult = {
     callTreeFailures: number;
     tracedByNode: number;
     screenedAtNode: number;
+    referencesReadAhead: number;
   };
 };
 
@@ -674,6 +677,7 @@ async function run(
       simulationMs: Math.round(x.simulation.durationMs * 10) / 10,
       traceMs: Math.round(x.simulation.traceMs * 10) / 10,
       tracedBy: x.simulation.tracedBy,
+      referencesReadAhead: x.simulation.referencesReadAhead,
       ...(x.simulation.atNode ? { atNode: true as const } : {}),
       ...(x.simulation.overlaid ? { overlaid: x.simulation.overlaid } : {}),
     })),
@@ -740,6 +744,7 @@ async function run(
             callTreeFailures: stats.stateCache.callTreeFailures,
             tracedByNode: stats.tracedByNode,
             screenedAtNode: stats.screenedAtNode,
+            referencesReadAhead: stats.referencesReadAhead,
           },
         }
       : {}),

@@ -26,7 +26,9 @@ import { loadModel } from "./score/model.ts";
 import { createScorer } from "./score/scorer.ts";
 import type { Model, Verdict } from "./score/types.ts";
 import { createForkPool, type Fork, type ForkPool } from "./simulate/forks.ts";
+import { createReferenceMemory, type ReadReferences, readReferences } from "./simulate/references.ts";
 import {
+  blockOverrides,
   blockTag,
   frames,
   involvedProtected,
@@ -80,6 +82,8 @@ type ReadAhead = {
   node?: { head: bigint; callTree: unknown };
   /** Else the state it touches, to overlay on a fork (with the node's call tree if it traced one). */
   overlay?: StateOverlay;
+  /** The references recent simulations needed, read at the same head in the same block, alongside. */
+  references?: ReadReferences;
 };
 /**
  * A node whose round trip (`StateCache.nodeRttMs`) is at most this is near enough to screen a
@@ -145,6 +149,8 @@ export type RunningGuardian = {
     tracedByNode: number;
     /** Of those, the ones screened on the node itself (references and proof too; see `handle`). */
     screenedAtNode: number;
+    /** Simulations that took references read alongside their state (see `readAhead`). */
+    referencesReadAhead: number;
     /** Ordinary screenings held back while dangerous-ranked ones ran (see `createPriorityGate`). */
     urgency: PriorityGateStats;
     source: ReturnType<ReturnType<typeof createMempoolSource>["stats"]>;
@@ -216,6 +222,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     overlaidBehind: 0,
     tracedByNode: 0,
     screenedAtNode: 0,
+    referencesReadAhead: 0,
   };
   const cleanups: { name: string; fn: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -365,6 +372,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
      * they start, so its simulation and proof get the cores (bounded: see the gate).
      */
     const urgency = createPriorityGate();
+    /** The references recent simulations needed: a dangerous call's are read with its state. */
+    const referenceMemory = createReferenceMemory();
     /** The last few heads by number, for the context of a fork at any of them. */
     const recentHeads = new Map<bigint, Head>();
     source.onHead((head) => {
@@ -420,12 +429,26 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       const latest = source.latestHead();
       const next = latest ? nextBlockContext(latest) : undefined;
       const gasCap = BigInt(config.simulator.gasLimit);
+      // The references it will most likely need are read on the node at the same time, at the
+      // head the call is read at: the simulation then need not ask for them after the tree.
+      const references: ReadReferences | undefined =
+        latest && next
+          ? {
+              number: next.number,
+              timestamp: next.timestamp,
+              answers: readReferences(upstream, referenceMemory.requests(latest.number), {
+                at: blockTag(latest.number),
+                block: blockOverrides(next),
+              }),
+            }
+          : undefined;
+      const alongside = references ? { references } : {};
       if (near && next) {
         const node = await stateCache.callTreeFor(tx, next, { gasCap });
-        if (node) return { next, node };
+        if (node) return { next, node, ...alongside };
       }
       const overlay = await stateCache.readAheadFor(tx, next, { callTree: true, gasCap });
-      return { ...(next ? { next } : {}), ...(overlay ? { overlay } : {}) };
+      return { ...(next ? { next } : {}), ...(overlay ? { overlay } : {}), ...alongside };
     }
 
     async function currentHead(): Promise<Head> {
@@ -524,7 +547,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         released = true;
       };
       try {
-        await screen(tx, timings, head, context, fork, overlay, node, release, endHold);
+        await screen(tx, timings, head, context, fork, overlay, node, read?.references, release, endHold);
       } finally {
         release();
         endHold();
@@ -578,6 +601,8 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
        * is then the node itself; see `handle`).
        */
       node: ReadAhead["node"],
+      /** References read alongside (used if they were read in `context`). */
+      references: ReadReferences | undefined,
       release: () => void,
       /** Ends the urgency hold: the transaction needs no more than its share of the machine. */
       settled: () => void,
@@ -616,8 +641,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
         ...(overlay ? { state: overlay.state } : {}),
         ...(node ? { callTree: node.callTree, block: node.head } : {}),
         ...(overlay?.callTree !== undefined ? { callTree: overlay.callTree } : {}),
+        ...(references ? { references } : {}),
+        onReferences: (requests) => referenceMemory.note(requests, context.number - 1n),
       });
       if (sim.tracedBy === "node") counters.tracedByNode++;
+      if (sim.referencesReadAhead > 0) counters.referencesReadAhead++;
       if (node) counters.screenedAtNode++;
       const rank = ranks.get(tx) ?? 0;
       /** The head whose state `sim` ran on, and whether its fork is still held for the proof. */
@@ -714,6 +742,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
           durationMs: sim.durationMs,
           traceMs: sim.traceMs,
           tracedBy: sim.tracedBy,
+          referencesReadAhead: sim.referencesReadAhead,
           block: context.number,
           ...(overlay && fork.head < overlay.head
             ? { overlaid: { forkHead: fork.head, accounts: Object.keys(overlay.state).length } }

@@ -56,7 +56,10 @@ export type Decided = {
   tx: PendingTx;
   verdict: Verdict;
   features: Features;
-  simulation: Pick<Simulation, "success" | "error" | "gasUsed" | "durationMs" | "traceMs" | "tracedBy"> & {
+  simulation: Pick<
+    Simulation,
+    "success" | "error" | "gasUsed" | "durationMs" | "traceMs" | "tracedBy" | "referencesReadAhead"
+  > & {
     block: bigint;
     /**
      * Set when the transaction ran on a fork at `forkHead` (a head behind) with the state it

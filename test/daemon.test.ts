@@ -35,7 +35,13 @@ import { pauseCalldata } from "../src/respond/pause-tx.ts";
 import { provePause } from "../src/respond/prove.ts";
 import { createResponder, type ResponseEvent } from "../src/respond/responder.ts";
 import type { Fork } from "../src/simulate/forks.ts";
-import { nextBlockContext, simulateTx } from "../src/simulate/simulate.ts";
+import {
+  createReferenceMemory,
+  type ReferenceAnswers,
+  readReferences,
+  referenceKey,
+} from "../src/simulate/references.ts";
+import { blockOverrides, blockTag, nextBlockContext, simulateTx } from "../src/simulate/simulate.ts";
 import { startStateCache } from "../src/simulate/state-cache.ts";
 import type { BlockContext } from "../src/simulate/types.ts";
 import type { PendingTx } from "../src/source/types.ts";
@@ -655,6 +661,78 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
       }
     } finally {
       await fork.stop();
+      await cache.stop();
+    }
+  });
+
+  it("takes the references read alongside the call tree in its block context, and no others", async () => {
+    const d = t.net.deployment;
+    const { publicClient } = t.net.devnet;
+    const attacker = devnetAccount("attacker");
+    const contract = await deployAndMine(t.net.devnet, attacker, SpotPriceAttacker, []);
+    const head = await publicClient.getBlock();
+    const call = pendingTx(t.net, {
+      hash: keccak256(toHex("references read alongside")),
+      to: contract,
+      nonce: await publicClient.getTransactionCount({ address: attacker.address }),
+      input: attackData(t.net),
+    });
+    const context = nextBlockContext(head);
+    const node = { rpc: createRpc(t.net.anvil.rpcUrl) };
+    const cache = await startStateCache({ upstreamUrl: t.net.anvil.rpcUrl, logger: silentLogger() });
+    try {
+      await cache.advance(head.number);
+      const tree = await cache.callTreeFor(call, context, { gasCap: 30_000_000n });
+      if (!tree) throw new Error("no call tree from the node");
+      const memory = createReferenceMemory();
+      const options = {
+        protectedAddresses: [d.market],
+        gasCap: 30_000_000n,
+        callTree: tree.callTree,
+        block: head.number,
+      };
+      const plain = await simulateTx(node, call, context, {
+        ...options,
+        onReferences: (requests) => memory.note(requests, head.number),
+      });
+      expect(plain.referencesReadAhead).toBe(0);
+      expect(plain.references.reads.some((r) => r.before !== r.during)).toBe(true);
+      const site = { at: blockTag(head.number), block: blockOverrides(context) };
+      const requests = memory.requests(head.number);
+      const read = (answers: ReferenceAnswers, ctx: BlockContext = context) => ({
+        number: ctx.number,
+        timestamp: ctx.timestamp,
+        answers,
+      });
+
+      // All of them read alongside, in this block: nothing left to ask (a dead RPC will do).
+      const nowhere = { rpc: createRpc("http://127.0.0.1:9") };
+      const alongside = await simulateTx(nowhere, call, context, {
+        ...options,
+        references: read(readReferences(node.rpc, requests, site)),
+      });
+      expect(alongside.references).toEqual(plain.references);
+      expect(alongside.referencesReadAhead).toBe(requests.length);
+
+      // Answers that are not the node's (all zero) are taken in their block context only:
+      // read for another block time, they are left alone and the references asked for.
+      const zero = `0x${"0".repeat(128)}` as Hex;
+      const wrong = new Map(requests.map((r) => [referenceKey(r), Promise.resolve<Hex | null>(zero)]));
+      const later = { ...context, timestamp: context.timestamp + 1n };
+      const elsewhere = await simulateTx(node, call, context, { ...options, references: read(wrong, later) });
+      expect(elsewhere.references).toEqual(plain.references);
+      expect(elsewhere.referencesReadAhead).toBe(0);
+      const taken = await simulateTx(node, call, context, { ...options, references: read(wrong) });
+      expect(taken.references).not.toEqual(plain.references);
+
+      // One that could not be read (the node did not answer) is asked for again.
+      const [first, ...rest] = requests;
+      if (!first) throw new Error("no references noted");
+      const failed = new Map(readReferences(node.rpc, rest, site));
+      failed.set(referenceKey(first), Promise.reject(new Error("no answer")));
+      const again = await simulateTx(node, call, context, { ...options, references: read(failed) });
+      expect(again.references).toEqual(plain.references);
+    } finally {
       await cache.stop();
     }
   });

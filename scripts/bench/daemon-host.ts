@@ -22,6 +22,7 @@ export type Screened = {
     durationMs: number;
     traceMs: number;
     tracedBy: "fork" | "node";
+    referencesReadAhead: number;
     atNode?: true;
     success: boolean;
     error: string | undefined;
@@ -122,6 +123,7 @@ async function start(request: Extract<HostRequest, { type: "start" }>) {
         durationMs: x.simulation.durationMs,
         traceMs: x.simulation.traceMs,
         tracedBy: x.simulation.tracedBy,
+        referencesReadAhead: x.simulation.referencesReadAhead,
         ...(x.simulation.atNode ? { atNode: true as const } : {}),
         success: x.simulation.success,
         error: x.simulation.error,

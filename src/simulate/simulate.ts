@@ -3,6 +3,7 @@ import { describeError, VigilError } from "../internal/errors.ts";
 import { rebuildRawTransaction } from "../source/raw.ts";
 import type { PendingTx } from "../source/types.ts";
 import type { Fork } from "./forks.ts";
+import { answerReferences, type ReadReferences, type ReferenceRequest, referenceKey } from "./references.ts";
 import type {
   AccountState,
   BalanceReference,
@@ -189,6 +190,14 @@ export type SimulateOptions = {
    * where `fork` is the node itself, the head its overlay and call tree were read at.
    */
   block?: bigint;
+  /**
+   * References read already at this simulation's state, in the block context they were read in
+   * (e.g. alongside the node's call tree): those it needs are taken from there if the context is
+   * this simulation's, the others asked for.
+   */
+  references?: ReadReferences;
+  /** Called with the references the simulation needed (what to read ahead for the next one). */
+  onReferences?: (requests: readonly ReferenceRequest[]) => void;
 };
 
 /** What `callOf` needs of a transaction. */
@@ -299,6 +308,7 @@ export async function simulateTx(
     stateDiff: StateDiff,
     enriched: boolean,
     references: Simulation["references"],
+    referencesReadAhead = 0,
   ): Simulation => ({
     txHash: tx.hash,
     context: ctx,
@@ -313,6 +323,7 @@ export async function simulateTx(
     durationMs: performance.now() - started,
     traceMs,
     tracedBy,
+    referencesReadAhead,
   });
   if (!touched) {
     // Most traffic never reaches a protected contract: the call tree says so, and the second
@@ -322,44 +333,44 @@ export async function simulateTx(
   const diffPromise = options.stateDiff
     ? trace<RawDiff>({ tracer: "prestateTracer", tracerConfig: { diffMode: true } })
     : Promise.resolve<RawDiff>({});
-  // Pre-transaction references, read on the untouched fork state in one batch (the fork runs the
+  // Pre-transaction references, read on the untouched state in one batch (the node runs the
   // calls in parallel): one call per distinct read, however many answers it had during the tx.
-  const calls = new Map<string, { from?: Address; to: Address; data: Hex }>();
-  const ask = (to: Address, data: Hex, from?: Address) => {
-    const key = `${from ?? ""}:${to}:${data}`;
-    if (!calls.has(key)) calls.set(key, { ...(from ? { from } : {}), to, data });
-    return key;
-  };
-  const readKeys = reads.map(({ frame }) => ask(frame.to, frame.input, frame.from));
+  // Those read already alongside the call tree, in this block context, are taken from there.
+  const viewCall = (to: Address, data: Hex, from?: Address): ReferenceRequest => ({
+    kind: "call",
+    ...(from ? { from } : {}),
+    to,
+    data,
+  });
+  const readRequests = reads.map(({ frame }) => viewCall(frame.to, frame.input, frame.from));
   const balanceList = [...balancePairs.values()];
-  const balanceKeys = balanceList.map(({ token, holder }) =>
-    ask(token, `${BALANCE_OF}${holder.slice(2).toLowerCase().padStart(64, "0")}`),
+  const balanceRequests = balanceList.map(({ token, holder }) =>
+    viewCall(token, `${BALANCE_OF}${holder.slice(2).toLowerCase().padStart(64, "0")}`),
   );
   const poolList = [...pools];
-  const poolKeys = poolList.map((pool) => ask(pool, GET_RESERVES));
+  const poolRequests = poolList.map((pool) => viewCall(pool, GET_RESERVES));
   // Native balances of protected contracts that pay out ETH in the transaction.
   const ethHolders = new Set<Address>();
   for (const f of frames(root)) if (f.value > 0n && isProtected(f.from)) ethHolders.add(f.from);
   const ethList = [...ethHolders];
-  const keys = [...calls.keys()];
-  // A failed call is a missing reference, never a failed simulation.
-  const answers = await fork.rpc
-    .batch<Hex>([
-      ...[...calls.values()].map((c) => ({
-        method: "eth_call",
-        params: [c, at, state ?? null, block],
-      })),
-      ...ethList.map((holder) => ({ method: "eth_getBalance", params: [holder, at] })),
-    ])
-    .catch(() => [...keys, ...ethList].map(() => undefined));
-  const answerOf = new Map(keys.map((k, i) => [k, answers[i]]));
-  const output = (key: string): Hex | undefined => {
-    const a = answerOf.get(key);
-    return typeof a === "string" ? a : undefined;
-  };
+  const ethRequests = ethList.map((holder): ReferenceRequest => ({ kind: "balance", holder }));
+  const requests = [...readRequests, ...balanceRequests, ...poolRequests, ...ethRequests];
+  options.onReferences?.(requests);
+  const known =
+    options.references?.number === ctx.number && options.references.timestamp === ctx.timestamp
+      ? options.references.answers
+      : undefined;
+  const answers = await answerReferences(
+    fork.rpc,
+    requests,
+    { at, ...(state ? { state } : {}), block },
+    known,
+  );
+  const referencesReadAhead = known ? requests.filter((r) => known.has(referenceKey(r))).length : 0;
+  const output = (r: ReferenceRequest): Hex | undefined => answers.get(referenceKey(r)) ?? undefined;
   const ethRefs = ethList.flatMap((holder, i): BalanceReference[] => {
     // The fork's balance, unless the overlay puts another in its place.
-    const a = state?.[getAddress(holder)]?.balance ?? answers[keys.length + i];
+    const a = state?.[getAddress(holder)]?.balance ?? output(ethRequests[i] as ReferenceRequest);
     return typeof a === "string" ? [{ token: "ETH", holder, before: BigInt(a) }] : [];
   });
   const readRefs = reads.map(
@@ -369,29 +380,29 @@ export async function simulateTx(
       to: frame.to,
       input: frame.input,
       during: frame.output,
-      before: output(readKeys[i] as string),
+      before: output(readRequests[i] as ReferenceRequest),
     }),
   );
   const balanceRefs = balanceList.map(({ token, holder }, i): BalanceReference => {
-    const out = output(balanceKeys[i] as string);
+    const out = output(balanceRequests[i] as ReferenceRequest);
     return { token, holder, before: out && out.length >= 66 ? BigInt(out.slice(0, 66)) : 0n };
   });
   const reserveRefs = poolList.flatMap((pool, i): ReserveReference[] => {
-    const out = output(poolKeys[i] as string);
+    const out = output(poolRequests[i] as ReferenceRequest);
     if (!out || out.length < 130) return [];
     return [{ pool, reserve0: BigInt(`0x${out.slice(2, 66)}`), reserve1: BigInt(`0x${out.slice(66, 130)}`) }];
   });
 
   const rawDiff = await diffPromise;
   const stateDiff: StateDiff = { pre: normaliseAccounts(rawDiff.pre), post: normaliseAccounts(rawDiff.post) };
-  return result(stateDiff, true, {
-    reads: readRefs,
-    balances: [...balanceRefs, ...ethRefs],
-    reserves: reserveRefs,
-  });
+  return result(
+    stateDiff,
+    true,
+    { reads: readRefs, balances: [...balanceRefs, ...ethRefs], reserves: reserveRefs },
+    referencesReadAhead,
+  );
 }
 
-/** The context of the block after `head`: number + 1, and a timestamp at least one second later. */
 /**
  * `simulateTx` on top of the sender's earlier transactions that are still pending (`before`, in
  * nonce order): they are mined in one block on the fork, `tx` is simulated in the block after,

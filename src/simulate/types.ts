@@ -116,4 +116,6 @@ export type Simulation = {
   traceMs: number;
   /** Where the call tree was traced: on the fork, or by the node with the state read (`StateOverlay.callTree`). */
   tracedBy: "fork" | "node";
+  /** How many of the references were read alongside the call tree, not asked for after it. */
+  referencesReadAhead: number;
 };
