@@ -24,7 +24,7 @@ import {
  *
  * How a block is made on Anvil (`--no-mining --order fifo`): take the public transactions out of
  * the pool (`anvil_dropTransaction`), send the chosen bundle transactions, send the public ones
- * back in their original order, `evm_mine`. Trials run on the fork so that the chain never sees a
+ * back in their original order (in batches: see RESEND_BATCH), `evm_mine`. Trials run on the fork so that the chain never sees a
  * block that is later undone.
  *
  * Anvil forgets a transaction when an earlier nonce of its sender is dropped while it waits in the
@@ -129,6 +129,13 @@ export type CallBundleResult = {
   totalGasUsed: number;
 };
 
+/**
+ * Public transactions sent back to the pool per JSON-RPC batch after the bundles. Anvil runs a
+ * batch's sends concurrently, so their order within one batch is not kept (each sender's nonce
+ * order always is); batches go one after the other.
+ */
+const RESEND_BATCH = 100;
+
 /** At most this many unmined transactions are checked against the node after one block. */
 const RECOVERY_CHECKS_PER_BLOCK = 2_000;
 
@@ -216,6 +223,24 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
     }
   }
 
+  /**
+   * Sends signed transactions to the node in order, RESEND_BATCH per request, one request after
+   * the other: each one's hash, or the error that refused it.
+   */
+  async function sendAll(raws: readonly Hex[]): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (let i = 0; i < raws.length; i += RESEND_BATCH) {
+      const chunk = raws.slice(i, i + RESEND_BATCH);
+      const sent = await chain
+        .batch(chunk.map((raw) => ({ method: "eth_sendRawTransaction", params: [raw] })))
+        .catch((error: unknown) =>
+          chunk.map(() => (error instanceof Error ? error : new Error(String(error)))),
+        );
+      out.push(...chunk.map((_, j) => sent[j] ?? new Error("missing from the batch answer")));
+    }
+    return out;
+  }
+
   /** Takes every transaction out of the public pool, in arrival order, keeping raw bytes. */
   async function takePool(): Promise<{ hash: Hex; raw: Hex }[]> {
     const taken: { hash: Hex; raw: Hex }[] = [];
@@ -267,6 +292,7 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
       candidates.map(([hash]) => ({ method: "eth_getTransactionByHash", params: [hash] })),
     );
     let recovered = 0;
+    const lost: { hash: Hex; h: { present: boolean }; raw: Hex }[] = [];
     for (const [i, [hash, h]] of candidates.entries()) {
       const f = found[i];
       if (f === undefined || f instanceof RpcError) continue; // asked again after the next block
@@ -282,16 +308,20 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
         logger.warn({ tx_hash: hash }, "Lost a public transaction whose bytes could not be rebuilt");
         continue;
       }
-      try {
-        await chain.call("eth_sendRawTransaction", [raw]);
-        h.present = true;
-        recovered++;
-      } catch (error) {
+      lost.push({ hash, h, raw });
+    }
+    const sent = await sendAll(lost.map((l) => l.raw));
+    lost.forEach(({ hash, h }, i) => {
+      const answer = sent[i];
+      if (answer instanceof Error) {
         // Replaced by its sender, or its nonce taken meanwhile: nothing to put back.
         heard.delete(hash);
-        logger.info({ tx_hash: hash, reason: describeError(error) }, "Did not put back a lost transaction");
+        logger.info({ tx_hash: hash, reason: describeError(answer) }, "Did not put back a lost transaction");
+      } else {
+        h.present = true;
+        recovered++;
       }
-    }
+    });
     if (recovered > 0) logger.info({ count: recovered }, "Put back public transactions the node had lost");
     return recovered;
   }
@@ -347,15 +377,15 @@ export async function createBuilder(options: BuilderOptions): Promise<Builder> {
         const pool = await takePool();
         await chain.call("evm_setNextBlockTimestamp", [timestamp]);
         for (const tx of bundleTxs) await chain.call("eth_sendRawTransaction", [tx.raw]);
-        for (const tx of pool) {
-          if (bundleHashes.has(tx.hash.toLowerCase())) continue;
-          try {
-            await chain.call("eth_sendRawTransaction", [tx.raw]);
-            publicTxs++;
-          } catch (error) {
-            droppedPublic.push({ hash: tx.hash, reason: describeError(error) });
-          }
-        }
+        // Sent back in batches, one after the other: one request per transaction took 5-6 s for
+        // a block at 1,000 tx/s, while more arrived, and the next block took longer still.
+        const back = pool.filter((tx) => !bundleHashes.has(tx.hash.toLowerCase()));
+        const sent = await sendAll(back.map((tx) => tx.raw));
+        back.forEach((tx, i) => {
+          const answer = sent[i];
+          if (answer instanceof Error) droppedPublic.push({ hash: tx.hash, reason: describeError(answer) });
+          else publicTxs++;
+        });
       } else {
         await chain.call("evm_setNextBlockTimestamp", [timestamp]);
       }
