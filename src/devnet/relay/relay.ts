@@ -216,15 +216,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   let inflight: Promise<unknown> = Promise.resolve();
   let stopping = false;
   if (options.blockTimeMs > 0) {
+    // Slots keep their cadence: the next block is due a block time after this one started, not
+    // after it was built (a slow build made every later slot longer).
     const tick = async () => {
       if (stopping) return;
+      const due = performance.now() + options.blockTimeMs;
       try {
         inflight = buildBlock();
         await inflight;
       } catch (error) {
         logger.error({ err: describeError(error) }, "Failed to build block");
       }
-      if (!stopping) timer = setTimeout(tick, options.blockTimeMs);
+      if (!stopping) timer = setTimeout(tick, Math.max(0, due - performance.now()));
     };
     timer = setTimeout(tick, options.blockTimeMs);
   }
