@@ -99,4 +99,41 @@ describe("baseline learner on a devnet", () => {
       await learner.stop();
     }
   });
+
+  it("traces a new block's transactions only once the daemon says the node is quiet", async () => {
+    let open: () => void = () => {};
+    const opened = new Promise<void>((r) => {
+      open = r;
+    });
+    let asked = 0;
+    const learner = createBaselineLearner({
+      upstream: createRpc(net.anvil.rpcUrl),
+      protectedAddresses: [net.deployment.market],
+      warmBlocks: 1,
+      baseline: { minObservations: 2, window: 100 },
+      logger: silentLogger(),
+      quiet: () => {
+        asked++;
+        return opened;
+      },
+    });
+    try {
+      await learner.warm(await net.devnet.publicClient.getBlockNumber());
+      const warmed = learner.stats();
+      expect(asked).toBe(0); // the warm-up does not wait
+      await marketTx("deposit", parseUnits("1", 18)); // mined, never simulated
+      const head = await net.devnet.publicClient.getBlockNumber();
+      learner.onHead(head);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(asked).toBe(1);
+      expect(learner.stats().traced).toBe(warmed.traced);
+      open();
+      const end = Date.now() + 10_000;
+      while (learner.stats().learnedTo < head && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(learner.stats().traced).toBe(warmed.traced + 1);
+    } finally {
+      await learner.stop();
+    }
+  });
 });

@@ -53,6 +53,12 @@ export function createBaselineLearner(options: {
   logger: Logger;
   /** Most transactions traced per new head (default TRACES_PER_HEAD; the dataset learns them all). */
   tracesPerHead?: number;
+  /**
+   * Resolves when tracing on the node would not hold up urgent work; awaited before the traces
+   * of each head after warm-up. A mined transaction's trace replays its block up to it on the
+   * node (tens of ms), and a dangerous call's screening waiting behind it waits that long too.
+   */
+  quiet?: () => Promise<void>;
 }): BaselineLearner {
   const { upstream, protectedAddresses, logger } = options;
   const baseline = new ProtocolBaseline(protectedAddresses, options.baseline);
@@ -83,6 +89,7 @@ export function createBaselineLearner(options: {
       stats.skipped += missing.length - maxTraces;
       missing.splice(0, missing.length - maxTraces); // keep the most recent
     }
+    if (missing.length > 0 && !warming && options.quiet) await options.quiet();
     if (missing.length > 0 && !stopped) {
       const { traces, failed, firstError } = await traceMined(upstream, missing);
       for (const t of traces) baseline.observe(t.hash, t.root, t.block);
