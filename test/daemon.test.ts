@@ -14,7 +14,12 @@ import {
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConstructorAttacker, DevToken, SpotPriceAttacker } from "../src/contracts/generated/artifacts.ts";
+import {
+  ConstructorAttacker,
+  DevToken,
+  SpotPriceAttacker,
+  VulnerableSpotPriceLendingMarket,
+} from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount, devnetPrivateKey } from "../src/devnet/accounts.ts";
 import { deployAndMine, execAndMine } from "../src/devnet/chain.ts";
 import { type RunningDevnet, startDevnet } from "../src/devnet/devnet.ts";
@@ -368,6 +373,30 @@ describe.each([
     );
 
     it("screens a call to a contract from the newest block at once, a head behind, with its state overlaid", async () => {
+      // A borrow screened first: the price and balance references the market needed are noted,
+      // and read again alongside the attack's state.
+      const trader = devnetAccount("trader");
+      await execAndMine(t.net.devnet, trader, {
+        to: t.net.deployment.market,
+        data: encodeFunctionData({
+          abi: VulnerableSpotPriceLendingMarket.abi,
+          functionName: "deposit",
+          args: [parseUnits("50", 18)],
+        }),
+      });
+      const borrow = await signTx(t.net.devnet, trader, {
+        to: t.net.deployment.market,
+        data: encodeFunctionData({
+          abi: VulnerableSpotPriceLendingMarket.abi,
+          functionName: "borrow",
+          args: [parseUnits("10", 6)],
+        }),
+        gas: 400_000n,
+      });
+      await t.net.devnet.publicClient.sendRawTransaction({ serializedTransaction: borrow });
+      await until("the borrow screened", () =>
+        t.decisions.find((x) => x.tx.hash === keccak256(borrow) && x.verdict.decision !== "pause"),
+      );
       const { contract, deployedIn } = await deployWhileResetsHeld();
       const attackHash = await sendAttack(contract);
       // Deployed in the newest block: on the fork a head behind (the only one serving) it has no
@@ -382,6 +411,7 @@ describe.each([
       // Its call tree came from the node: the fork (if any) did not trace it again.
       expect(decision.simulation.tracedBy).toBe("node");
       expect(t.guardian.stats().tracedByNode).toBeGreaterThanOrEqual(1);
+      expect(decision.simulation.referencesReadAhead).toBeGreaterThan(0);
       if (nodeNearMs === undefined) {
         expect(decision.simulation.atNode).toBe(true);
         expect(decision.simulation.overlaid).toBeUndefined();
