@@ -41,11 +41,31 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 5_000): Pr
  * restart on the same port, or freeze (connections stay open but nothing flows: a dead peer).
  */
 /**
- * A fake node on a WebSocket: answers the two subscriptions ("0xtxs", "0xheads") and, once both
- * are made, hands the socket to `subscribed` with a helper that formats a notification.
+ * A fake node on a WebSocket: answers the two subscriptions ("0xtxs", "0xheads"; the source makes
+ * them on two sockets) and hands each socket to `subscribed` once it subscribed, with what to, and
+ * a helper that formats a notification.
  */
+/** A well-formed pending transaction as a node announces it. */
+const VALID_TX = {
+  type: "0x2",
+  chainId: "0x7a69",
+  nonce: "0x0",
+  gas: "0x5208",
+  maxFeePerGas: "0x10",
+  maxPriorityFeePerGas: "0x1",
+  to: anvilAccount(0).address,
+  value: "0x1",
+  input: "0x",
+  hash: `0x${"ab".repeat(32)}`,
+  from: anvilAccount(1).address,
+};
+
 async function startFakeNode(
-  subscribed: (ws: WebSocket, note: (subscription: string, result: unknown) => string) => void,
+  subscribed: (
+    ws: WebSocket,
+    note: (subscription: string, result: unknown) => string,
+    stream: "txs" | "heads",
+  ) => void,
   options: { autoPong?: boolean } = {},
 ) {
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: options.autoPong ?? true });
@@ -59,7 +79,7 @@ async function startFakeNode(
       const req = JSON.parse(String(data)) as { id: number; params: unknown[] };
       const sub = req.params[0] === "newHeads" ? "0xheads" : "0xtxs";
       ws.send(JSON.stringify({ jsonrpc: "2.0", id: req.id, result: sub }));
-      if (sub === "0xheads") subscribed(ws, note);
+      subscribed(ws, note, sub === "0xheads" ? "heads" : "txs");
     });
   });
   return {
@@ -435,12 +455,17 @@ describe("mempool source", () => {
     // This fake node never answers pings at all, and sends a head every 20 ms until told to stop.
     let streaming = true;
     let block = 1;
+    // (Both sockets stream: heads on one, the same transaction again and again on the other.)
     const node = await startFakeNode(
-      (ws, note) => {
+      (ws, note, stream) => {
         const timer = setInterval(() => {
           if (!streaming || ws.readyState !== ws.OPEN) return;
           const hash = `0x${(block++).toString(16).padStart(64, "0")}`;
-          ws.send(note("0xheads", { number: `0x${block.toString(16)}`, hash, timestamp: "0x1" }));
+          ws.send(
+            stream === "heads"
+              ? note("0xheads", { number: `0x${block.toString(16)}`, hash, timestamp: "0x1" })
+              : note("0xtxs", VALID_TX),
+          );
         }, 20);
         ws.once("close", () => clearInterval(timer));
       },
@@ -465,6 +490,30 @@ describe("mempool source", () => {
     await node.close();
   });
 
+  it("hears heads on a socket of their own, and loses and replaces both sockets as one", async () => {
+    // A node sends each socket's notifications in order: on a shared socket a head waits behind
+    // every pending transaction announced before it.
+    const streams: { ws: WebSocket; stream: "txs" | "heads" }[] = [];
+    const node = await startFakeNode((ws, _note, stream) => streams.push({ ws, stream }));
+    const closedHttp = await freePort();
+    const { source: s, log } = await source({ wsUrl: node.url, httpUrl: `http://127.0.0.1:${closedHttp}` });
+    await s.start();
+    expect(streams.map((x) => x.stream).sort()).toEqual(["heads", "txs"]);
+    expect(streams[0]?.ws).not.toBe(streams[1]?.ws);
+    // The node drops the heads socket: the connection is lost, both sockets replaced.
+    const first = streams.splice(0);
+    first.find((x) => x.stream === "heads")?.ws.terminate();
+    await waitFor("the reconnect", () => s.stats().reconnects === 1);
+    expect(log.messages()).toContain("Lost WebSocket connection");
+    expect(streams.map((x) => x.stream).sort()).toEqual(["heads", "txs"]);
+    await waitFor("the old transactions socket closed", () =>
+      first.every((x) => x.ws.readyState === x.ws.CLOSED),
+    );
+    expect(s.connected()).toBe(true);
+    await s.stop();
+    await node.close();
+  });
+
   it("rejects start() with a typed error and a hint when the node cannot be reached", async () => {
     const port = await freePort();
     const { source: s } = await source({ wsUrl: `ws://127.0.0.1:${port}` });
@@ -481,28 +530,19 @@ describe("mempool source", () => {
 
   it("survives malformed messages from a node, counting and logging them", async () => {
     // A fake node: answers the two subscriptions, then sends garbage around one valid tx and head.
-    const validTx = {
-      type: "0x2",
-      chainId: "0x7a69",
-      nonce: "0x0",
-      gas: "0x5208",
-      maxFeePerGas: "0x10",
-      maxPriorityFeePerGas: "0x1",
-      to: SINK,
-      value: "0x1",
-      input: "0x",
-      hash: `0x${"ab".repeat(32)}`,
-      from: anvilAccount(1).address,
-    };
-    const node = await startFakeNode((ws, note) => {
-      ws.send("this is not json");
-      ws.send(JSON.stringify([1, 2]));
-      ws.send(note("0xtxs", { hash: "0x12" }));
-      ws.send(note("0xtxs", validTx.hash)); // a hash only: this node ignored `true`
-      ws.send(note("0xunknown", validTx));
-      ws.send(note("0xheads", { number: "zz" }));
-      ws.send(note("0xtxs", validTx));
-      ws.send(note("0xheads", { number: "0x5", hash: validTx.hash, timestamp: "0x1" }));
+    const validTx = VALID_TX;
+    const node = await startFakeNode((ws, note, stream) => {
+      if (stream === "txs") {
+        ws.send("this is not json");
+        ws.send(JSON.stringify([1, 2]));
+        ws.send(note("0xtxs", { hash: "0x12" }));
+        ws.send(note("0xtxs", validTx.hash)); // a hash only: this node ignored `true`
+        ws.send(note("0xunknown", validTx));
+        ws.send(note("0xtxs", validTx));
+      } else {
+        ws.send(note("0xheads", { number: "zz" }));
+        ws.send(note("0xheads", { number: "0x5", hash: validTx.hash, timestamp: "0x1" }));
+      }
     });
     const closedHttp = await freePort();
     const { source: s, log } = await source({
