@@ -93,6 +93,21 @@ function pendingTx(
   };
 }
 
+/** An attack contract deployed in a block of its own, and its attack as a pending call for the next. */
+async function attackOnNewContract(net: RunningDevnet, label: string) {
+  const { publicClient } = net.devnet;
+  const attacker = devnetAccount("attacker");
+  const contract = await deployAndMine(net.devnet, attacker, SpotPriceAttacker, []);
+  const head = await publicClient.getBlock();
+  const call = pendingTx(net, {
+    hash: keccak256(toHex(label)),
+    to: contract,
+    nonce: await publicClient.getTransactionCount({ address: attacker.address }),
+    input: attackData(net),
+  });
+  return { head, call, context: nextBlockContext(head) };
+}
+
 /** What `provePause` needs to prove the real pause of the devnet's market against `attack`. */
 function pauseProof(net: RunningDevnet, attack: PendingTx, incidentId: Hex, context: BlockContext) {
   const d = net.deployment;
@@ -606,17 +621,7 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
 
   it("simulates with the call tree the node traced as with one traced on the fork", async () => {
     const d = t.net.deployment;
-    const { publicClient } = t.net.devnet;
-    const attacker = devnetAccount("attacker");
-    const contract = await deployAndMine(t.net.devnet, attacker, SpotPriceAttacker, []);
-    const head = await publicClient.getBlock();
-    const call = pendingTx(t.net, {
-      hash: keccak256(toHex("node-traced attack")),
-      to: contract,
-      nonce: await publicClient.getTransactionCount({ address: attacker.address }),
-      input: attackData(t.net),
-    });
-    const context = nextBlockContext(head);
+    const { head, call, context } = await attackOnNewContract(t.net, "node-traced attack");
     const cache = await startStateCache({ upstreamUrl: t.net.anvil.rpcUrl, logger: silentLogger() });
     const fork = await startAnvil({ forkUrl: t.net.anvil.rpcUrl, noMining: true, accounts: 0 });
     try {
@@ -697,17 +702,7 @@ describe("guardian daemon and a contract deployed and called in one go", () => {
 
   it("takes the references read alongside the call tree in its block context, and no others", async () => {
     const d = t.net.deployment;
-    const { publicClient } = t.net.devnet;
-    const attacker = devnetAccount("attacker");
-    const contract = await deployAndMine(t.net.devnet, attacker, SpotPriceAttacker, []);
-    const head = await publicClient.getBlock();
-    const call = pendingTx(t.net, {
-      hash: keccak256(toHex("references read alongside")),
-      to: contract,
-      nonce: await publicClient.getTransactionCount({ address: attacker.address }),
-      input: attackData(t.net),
-    });
-    const context = nextBlockContext(head);
+    const { head, call, context } = await attackOnNewContract(t.net, "references read alongside");
     const node = { rpc: createRpc(t.net.anvil.rpcUrl) };
     const cache = await startStateCache({ upstreamUrl: t.net.anvil.rpcUrl, logger: silentLogger() });
     try {
