@@ -102,10 +102,10 @@ const SINCE_HEAD_RANGES: [number | null, number | null][] = [
   [200, null],
 ];
 
+/** p50/p95/p99 by the nearest rank (the smallest value with at least p of them at or below it). */
 function percentiles(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) =>
-    s.length === 0 ? null : (s[Math.min(s.length - 1, Math.floor(p * s.length))] as number);
+  const q = (p: number) => (s.length === 0 ? null : (s[Math.max(0, Math.ceil(p * s.length) - 1)] as number));
   const r = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
   return {
     n: s.length,
