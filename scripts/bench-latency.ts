@@ -4,7 +4,7 @@
 // seen -> simulated -> scored (-> bundle sent for attacks); per run p50/p95/p99/max, throughput,
 // drops, CPU and peak RSS; plus the naive baseline and, optionally, a 30 ms upstream round trip.
 //
-//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--rtt-only] [--node-near-ms 5] [--no-naive] [--json]
+//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--rtt-only] [--node-near-ms 5] [--no-naive] [--probe-node] [--json]
 // --daemon-log prefix keeps each run's daemon log (JSON lines) in prefix.<mode>-<rate>-<rtt>.log.
 // VIGIL_BENCH_DEVNET_LOG=file keeps the devnet's info log (each block's build time) in `file`.
 import { spawn } from "node:child_process";
@@ -45,6 +45,7 @@ import type { PriorityGateStats } from "../src/internal/priority-gate.ts";
 import { createRpc } from "../src/internal/rpc.ts";
 import { deployedNodeFlags, type Screened, startDaemonProcess } from "./bench/daemon-process.ts";
 import type { LoadgenInput } from "./bench/loadgen.ts";
+import { startNodeProbe } from "./bench/node-probe.ts";
 import { startRttProxy } from "./bench/rtt-proxy.ts";
 
 type Args = {
@@ -60,6 +61,8 @@ type Args = {
   naiveRate: number;
   out: string;
   daemonLog: string | undefined;
+  /** Probe the node's answer time at set offsets after each head (see scripts/bench/node-probe.ts). */
+  probeNode: boolean;
 };
 function parseArgs(argv: string[]): Args {
   const get = (flag: string) => {
@@ -78,6 +81,7 @@ function parseArgs(argv: string[]): Args {
     naive: !argv.includes("--no-naive"),
     /** Only the round-trip run (and the baseline unless --no-naive), not the ladder. */
     rttOnly: argv.includes("--rtt-only"),
+    probeNode: argv.includes("--probe-node"),
     nodeNearMs: get("--node-near-ms") === undefined ? undefined : Number(get("--node-near-ms")),
     senders: Number(get("--senders") ?? 48),
     naiveRate: Number(get("--naive-rate") ?? 50),
@@ -371,6 +375,8 @@ type RunResult = {
   heapUsedAtEndMb: number;
   peakMemoryMb: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   /** Fork state cache answers (absent for the naive baseline, which has none). */
+  /** The node's answer time to an attack's call tree by ms after each head (`--probe-node`). */
+  nodeProbeMs?: Record<string, ReturnType<typeof percentiles>>;
   stateCache?: {
     hits: number;
     misses: number;
@@ -492,6 +498,25 @@ async function run(
     if ((stats.baseline?.learnedTo ?? startHead) >= startHead) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  // The probe calls an attack contract of its own (deployed now, so screened like any deployment).
+  const probe = args.probeNode
+    ? await startNodeProbe({
+        rpcUrl: world.rpcUrl,
+        wsUrl: world.wsUrl,
+        call: {
+          from: devnetAccount("attacker").address,
+          to: await deployAndMine(devnet, devnetAccount("attacker"), SpotPriceAttacker, []),
+          gas: "0x2dc6c0",
+          data: encodeFunctionData({
+            abi: SpotPriceAttacker.abi,
+            functionName: "attackWithFlashLender",
+            args: [d.flashLender, d.market, parseUnits("4000000", 6)],
+          }),
+        },
+        offsetsMs: [2, 10, 25, 50, 100, 250, 500],
+        percentiles,
+      })
+    : undefined;
   const usage0 = (await guardian.stats()).usage;
   const anvil0 = anvilCpuSeconds();
   const t0 = now();
@@ -589,6 +614,7 @@ async function run(
   const anvilCpu = anvilCpuSince(anvil0);
   const { stats } = await guardian.stats();
   // The daemon's own process: its CPU over the run, its peak resident memory, its event loop.
+  const nodeProbeMs = await probe?.stop();
   const usage = await guardian.stop();
   await proxy?.stop();
 
@@ -681,6 +707,7 @@ async function run(
       ...(x.simulation.atNode ? { atNode: true as const } : {}),
       ...(x.simulation.overlaid ? { overlaid: x.simulation.overlaid } : {}),
     })),
+    ...(nodeProbeMs ? { nodeProbeMs } : {}),
     neverScreenedKinds: Object.fromEntries(
       [...new Set(simulatable.filter((s) => !decisions.has(s.hash)).map((s) => s.kind))].map((k) => [
         k,
@@ -821,6 +848,12 @@ try {
     log(
       `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; urgency ${JSON.stringify(r.urgency)}; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
     );
+    if (r.nodeProbeMs)
+      log(
+        `  node's answer (an attack's call tree) by ms after a head: ${Object.entries(r.nodeProbeMs)
+          .map(([o, q]) => `+${o}: p50 ${q.p50} p99 ${q.p99} max ${q.max}`)
+          .join("; ")}`,
+      );
   }
 } finally {
   await world.stop();
