@@ -387,6 +387,96 @@ describe("fork state cache", () => {
     }
   });
 
+  it("reads a head's hot state ahead a few batches at a time, and holds them while a dangerous call is read", async () => {
+    // A proxy to the node that counts the batches in flight and notes when each arrives; a trace
+    // takes it 300 ms (a dangerous call's tree, read while the state is read ahead).
+    let inFlight = 0;
+    let most = 0;
+    const batches: number[] = [];
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", async () => {
+        const body = Buffer.concat(chunks);
+        const parsed = JSON.parse(body.toString()) as { method?: string } | unknown[];
+        const isBatch = Array.isArray(parsed);
+        if (isBatch) {
+          batches.push(performance.now());
+          most = Math.max(most, ++inFlight);
+        } else if (parsed.method === "debug_traceCall") await new Promise((r) => setTimeout(r, 300));
+        const r = await fetch(upstream.rpcUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        const answer = Buffer.from(await r.arrayBuffer());
+        if (isBatch) inFlight--;
+        res.writeHead(r.status, { "content-type": "application/json" }).end(answer);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    const waved = await startStateCache({
+      upstreamUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      logger: silentLogger(),
+    });
+    try {
+      let h = await head();
+      await waved.advance(h);
+      // 1,000 slots read at this head join the hot set: 20 batches of 50 at the next head.
+      const at = `0x${h.toString(16)}`;
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          fetch(waved.url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              jsonrpc: "2.0",
+              id: i,
+              method: "eth_getStorageAt",
+              params: [STORE, word(i), at],
+            }),
+          }),
+        ),
+      );
+      await store(6);
+      h = await head();
+      batches.length = 0;
+      most = 0;
+      const prefetched = waved.stats().prefetched;
+      // The next head, and at once a dangerous call's tree read at it (held 300 ms by the proxy).
+      const advanced = waved.advance(h);
+      const tree = waved.callTreeFor(
+        { from: FROM, to: STORE, input: word(7), value: 0n, gas: 100_000n },
+        { number: h + 1n, timestamp: BigInt(Math.floor(Date.now() / 1000) + 5) },
+      );
+      await advanced;
+      expect(waved.stats().prefetched - prefetched).toBe(1000);
+      expect(batches).toHaveLength(20);
+      expect(most).toBeLessThanOrEqual(4); // four batches at a time, not twenty
+      // After the first wave, the next waited for the tree read, up to its 20 ms.
+      const gap = (batches[4] ?? 0) - (batches[3] ?? 0);
+      expect(gap).toBeGreaterThanOrEqual(15);
+      expect(await tree).toBeDefined();
+      // Values read in waves are the node's at that head.
+      const { result } = (await (
+        await fetch(waved.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "eth_getStorageAt",
+            params: [STORE, word(0), `0x${h.toString(16)}`],
+          }),
+        })
+      ).json()) as { result: string };
+      expect(BigInt(result)).toBe(6n);
+    } finally {
+      await waved.stop();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  });
+
   it("passes other methods through and answers batches", async () => {
     const res = await fetch(cache.url, {
       method: "POST",
