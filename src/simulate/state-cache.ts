@@ -15,7 +15,7 @@ import type { StateOverlay } from "./types.ts";
  * for an attack). Yet consecutive blocks' simulations read mostly the same state: the protected
  * contracts, their oracles and pools, tokens, routers. This proxy remembers which state the forks
  * read recently (the hot set) and, the moment a new head is announced, reads all of it at that
- * head in JSON-RPC batches (one or two round trips in all); forks that reset to the head then find
+ * head in JSON-RPC batches, a few at a time (PREFETCH_WAVE); forks that reset to the head then find
  * it in memory, and concurrent forks asking for the same value share one upstream request.
  *
  * A fork reset to the head still asks for each value it uses, one local round trip each. Loading
@@ -144,8 +144,8 @@ const NEW_CODE_HEADS = 16n;
 /** A key not read for this many heads leaves the hot set. */
 const HOT_HEADS = 32n;
 /**
- * Reads per batch. Small batches sent together: a fork waiting for one value waits for its batch
- * only, and the node answers batches in parallel (one batch of 2,000 reads held every read after a
+ * Reads per batch. Small batches: a fork waiting for one value waits for its batch only, and
+ * the node answers the batches of a wave in parallel (one batch of 2,000 reads held every read after a
  * head for ~100 ms on a local node).
  */
 const PREFETCH_BATCH = 50;
