@@ -4,10 +4,12 @@
 // seen -> simulated -> scored (-> bundle sent for attacks); per run p50/p95/p99/max, throughput,
 // drops, CPU and peak RSS; plus the naive baseline and, optionally, a 30 ms upstream round trip.
 //
-//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--rtt-only] [--node-near-ms 5] [--no-naive] [--probe-node] [--json]
+//   npm run bench:latency -- [--rates 50,200,500,1000] [--duration 20] [--rtt 30] [--rtt-only] [--node-near-ms 5] [--no-naive] [--probe-node] [--pin] [--json]
 // --daemon-log prefix keeps each run's daemon log (JSON lines) in prefix.<mode>-<rate>-<rtt>.log.
+// --pin runs the daemon and its forks on one core and the rest (devnet, load, this process) on the
+// other: the daemon's screening capacity per core of its own, measured rather than inferred.
 // VIGIL_BENCH_DEVNET_LOG=file keeps the devnet's info log (each block's build time) in `file`.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -63,6 +65,8 @@ type Args = {
   daemonLog: string | undefined;
   /** Probe the node's answer time at set offsets after each head (see scripts/bench/node-probe.ts). */
   probeNode: boolean;
+  /** The daemon (and its forks) on a core of its own, the rest on the other (`--pin`). */
+  pin: boolean;
 };
 function parseArgs(argv: string[]): Args {
   const get = (flag: string) => {
@@ -87,9 +91,21 @@ function parseArgs(argv: string[]): Args {
     naiveRate: Number(get("--naive-rate") ?? 50),
     out: get("--out") ?? "bench/results",
     daemonLog: get("--daemon-log"),
+    pin: argv.includes("--pin"),
   };
 }
 const args = parseArgs(process.argv.slice(2));
+/** With --pin: the daemon's core, and the one everything else shares. */
+const DAEMON_CORE = "1";
+const OTHERS_CORE = "0";
+if (args.pin) {
+  if (os.cpus().length < 2) throw new Error("--pin needs at least two cores");
+  // This process and its threads: on the others' core too.
+  const pinned = spawnSync("taskset", ["-a", "-p", "-c", OTHERS_CORE, String(process.pid)], {
+    stdio: "ignore",
+  });
+  if (pinned.status !== 0) throw new Error("--pin: taskset failed (is util-linux installed?)");
+}
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const now = () => performance.timeOrigin + performance.now();
 
@@ -120,24 +136,89 @@ function percentiles(xs: number[]) {
   };
 }
 
-/** CPU seconds (user+system) of each running Anvil, by pid, from /proc. */
-function anvilCpuSeconds(): Map<string, number> {
-  const out = new Map<string, number>();
+/** Every running process's parent, name and CPU seconds (user+system) so far, by pid, from /proc. */
+function processCpu(): Map<number, { ppid: number; comm: string; cpu: number }> {
+  const out = new Map<number, { ppid: number; comm: string; cpu: number }>();
   for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "anvil") continue;
-      const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      out.set(pid, (Number(f[11]) + Number(f[12])) / 100);
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      out.set(Number(pid), { ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 });
     } catch {}
   }
   return out;
 }
 
-/** CPU used since `before` by Anvils alive at both readings (forks come and go between runs). */
-function anvilCpuSince(before: Map<string, number>): number {
-  let total = 0;
-  for (const [pid, t] of anvilCpuSeconds()) total += t - (before.get(pid) ?? t);
-  return total;
+/** The machine's busy CPU seconds so far, all cores (/proc/stat: all but idle and iowait). */
+function machineBusySeconds(): number {
+  const f = (fs.readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1);
+  const ticks = f.map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / 100;
+}
+
+/** Where the machine's CPU went during a run, by process role, in % of one core. */
+export type CpuProfile = {
+  /** The devnet's Anvil: the chain node the daemon watches and traces dangerous calls on. */
+  node: number;
+  /** The daemon's fork Anvils. */
+  forks: number;
+  daemon: number;
+  /** The devnet's own process (its relay and block builder), not its Anvil. */
+  devnet: number;
+  loadgen: number;
+  /** This benchmark's own process (bookkeeping, attack injection, the probe). */
+  bench: number;
+  /** Everything else on the machine. */
+  other: number;
+  /** The whole machine; 100 per core. */
+  machine: number;
+};
+
+/**
+ * CPU used between two `processCpu` readings by role: a process counts for the role of the
+ * nearest ancestor (itself included) among `roots`, an Anvil under the daemon as a fork and one
+ * under the devnet as the node. Processes gone by `after` (the load generator) are not in it:
+ * `extra` adds what they reported themselves.
+ */
+function cpuByRole(
+  before: Map<number, { cpu: number }>,
+  after: Map<number, { ppid: number; comm: string; cpu: number }>,
+  roots: { daemon?: number | undefined; devnet?: number | undefined; bench: number },
+  wallSec: number,
+  machineSec: number,
+  extra: Partial<Record<keyof CpuProfile, number>>,
+): CpuProfile {
+  const secs: Record<keyof CpuProfile, number> = {
+    node: 0,
+    forks: 0,
+    daemon: 0,
+    devnet: 0,
+    loadgen: 0,
+    bench: 0,
+    other: 0,
+    machine: machineSec,
+  };
+  for (const [pid, p] of after) {
+    const used = p.cpu - (before.get(pid)?.cpu ?? 0);
+    if (used <= 0) continue;
+    let role: keyof CpuProfile = "other";
+    for (let at: number | undefined = pid, hops = 0; at && hops < 8; hops++) {
+      if (at === roots.daemon) role = p.comm === "anvil" ? "forks" : "daemon";
+      else if (at === roots.devnet) role = p.comm === "anvil" ? "node" : "devnet";
+      else if (at === roots.bench) role = "bench";
+      else {
+        at = after.get(at)?.ppid;
+        continue;
+      }
+      break;
+    }
+    secs[role] += used;
+  }
+  for (const [k, v] of Object.entries(extra)) secs[k as keyof CpuProfile] += v ?? 0;
+  const pct = (x: number) => Math.round((x / wallSec) * 1000) / 10;
+  return Object.fromEntries(Object.entries(secs).map(([k, v]) => [k, pct(v)])) as CpuProfile;
 }
 
 // ---------------------------------------------------------------- devnet in a child process
@@ -145,8 +226,9 @@ async function startDevnetChild() {
   const port = await freePort();
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigil-bench-")), "devnet.json");
   const child = spawn(
-    process.execPath,
+    args.pin ? "taskset" : process.execPath,
     [
+      ...(args.pin ? ["-c", OTHERS_CORE, process.execPath] : []),
       "bin/vigil.js",
       "devnet",
       "--port",
@@ -188,6 +270,7 @@ async function startDevnetChild() {
   // A benchmark that dies (an uncaught error) must not leave the devnet and its Anvil behind.
   process.once("exit", () => child.kill("SIGTERM"));
   return {
+    pid: child.pid,
     deployment: d,
     relayUrl: d.relayUrl,
     rpcUrl: d.rpcUrl,
@@ -358,7 +441,12 @@ type RunResult = {
     referencesReadAhead: number;
     overlaid?: { forkHead: string; accounts: number };
   }[];
-  cpu: { daemonCorePct: number; anvilCorePct: number };
+  cpu: {
+    daemonCorePct: number;
+    /** The node's and the forks' Anvils together (kept for comparison with earlier runs). */
+    anvilCorePct: number;
+    byProcess: CpuProfile;
+  };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** Ordinary screenings held back while dangerous-ranked ones ran: holds, waits and their time. */
   urgency: PriorityGateStats;
@@ -382,6 +470,8 @@ type RunResult = {
     misses: number;
     hitRate: number;
     prefetched: number;
+    /** Of those, asked for by a fork before their wave went out, and read alone. */
+    readAlone: number;
     hotKeys: number;
     /** Access lists read ahead for cold dangerous transactions, and those the node refused. */
     accessLists: number;
@@ -475,6 +565,7 @@ async function run(
     naive: opts.mode === "naive",
     ...(args.nodeNearMs !== undefined ? { nodeNearMs: args.nodeNearMs } : {}),
     ...(args.daemonLog ? { logFile: `${args.daemonLog}.${opts.mode}-${opts.rate}-${opts.rttMs}.log` } : {}),
+    ...(args.pin ? { cpus: DAEMON_CORE } : {}),
   });
   const decisions = new Map<Hex, Screened>();
   const resolved = new Map<Hex, { outcome: string }>();
@@ -518,7 +609,6 @@ async function run(
       })
     : undefined;
   const usage0 = (await guardian.stats()).usage;
-  const anvil0 = anvilCpuSeconds();
   const t0 = now();
 
   const inputFile = path.join(os.tmpdir(), `vigil-loadgen-${process.pid}-${opts.rate}-${opts.mode}.json`);
@@ -539,12 +629,24 @@ async function run(
     },
   };
   fs.writeFileSync(inputFile, JSON.stringify(input));
-  const gen = spawn(process.execPath, ["--import", "tsx", "scripts/bench/loadgen.ts", inputFile], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const gen = spawn(
+    args.pin ? "taskset" : process.execPath,
+    [
+      ...(args.pin ? ["-c", OTHERS_CORE, process.execPath] : []),
+      "--import",
+      "tsx",
+      "scripts/bench/loadgen.ts",
+      inputFile,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   let genOut = "";
+  /** CPU by process and the machine's, when the load starts (the generator has signed it all). */
+  let cpuAtLoad: { byProcess: ReturnType<typeof processCpu>; machine: number; at: number } | undefined;
   gen.stdout.on("data", (c: Buffer) => {
     genOut += c.toString();
+    if (!cpuAtLoad && genOut.includes("\n"))
+      cpuAtLoad = { byProcess: processCpu(), machine: machineBusySeconds(), at: now() };
   });
   const genDone = new Promise<void>((r) => gen.once("exit", () => r()));
   let generating = true;
@@ -596,12 +698,13 @@ async function run(
   });
 
   await genDone;
-  const genResult = JSON.parse(genOut) as {
+  const genResult = JSON.parse(genOut.trim().split("\n").at(-1) ?? "") as {
     sent: { hash: Hex; at: number; kind: string }[];
     errors: number;
     errorSamples: string[];
     rebroadcast: number;
     wallSec: number;
+    cpuSeconds: number;
   };
   await injector;
   // Let the queue drain (or give up after 15 s: what is left was never screened).
@@ -611,7 +714,15 @@ async function run(
   const wall = (now() - t0) / 1000;
   // A growing "queued" count means senders stalled behind a nonce gap: load the chain never mines.
   const pool = await rpc.call<{ pending: Hex; queued: Hex }>("txpool_status").catch(() => undefined);
-  const anvilCpu = anvilCpuSince(anvil0);
+  // From the first transaction sent to the end of the drain.
+  const cpu = cpuByRole(
+    cpuAtLoad?.byProcess ?? new Map(),
+    processCpu(),
+    { daemon: guardian.pid, devnet: world.pid, bench: process.pid },
+    (now() - (cpuAtLoad?.at ?? t0)) / 1000,
+    machineBusySeconds() - (cpuAtLoad?.machine ?? 0),
+    { loadgen: genResult.cpuSeconds },
+  );
   const { stats } = await guardian.stats();
   // The daemon's own process: its CPU over the run, its peak resident memory, its event loop.
   const nodeProbeMs = await probe?.stop();
@@ -736,7 +847,8 @@ async function run(
     },
     cpu: {
       daemonCorePct: Math.round(((usage.cpuSeconds - usage0.cpuSeconds) / wall) * 1000) / 10,
-      anvilCorePct: Math.round((anvilCpu / wall) * 1000) / 10,
+      anvilCorePct: Math.round((cpu.node + cpu.forks) * 10) / 10,
+      byProcess: cpu,
     },
     eventLoopDelayMs: usage.eventLoopDelayMs,
     urgency: stats.urgency,
@@ -760,6 +872,7 @@ async function run(
                 (stats.stateCache.hits / Math.max(1, stats.stateCache.hits + stats.stateCache.misses)) * 1000,
               ) / 1000,
             prefetched: stats.stateCache.prefetched,
+            readAlone: stats.stateCache.readAlone,
             hotKeys: stats.stateCache.hotKeys,
             accessLists: stats.stateCache.accessLists,
             accessListFailures: stats.stateCache.accessListFailures,
@@ -845,8 +958,11 @@ try {
     log(`run: ${p.rate} tx/s, ${p.mode}, upstream RTT ${p.rttMs} ms`);
     const r = await run(world, devnet, keys, { ...p, duration: args.duration });
     results.push(r);
+    const cpuLine = Object.entries(r.cpu.byProcess)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
     log(
-      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; urgency ${JSON.stringify(r.urgency)}; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%, % of a core while the load ran: ${cpuLine}; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; urgency ${JSON.stringify(r.urgency)}; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
     );
     if (r.nodeProbeMs)
       log(
@@ -874,6 +990,8 @@ const report = {
     ],
   },
   durationSecPerRun: args.duration,
+  /** --pin: the daemon and its forks had a core of their own; the devnet, load and bench the other. */
+  pinned: args.pin ? { daemon: DAEMON_CORE, others: OTHERS_CORE } : false,
   runs: results
     .filter((r) => r.mode === "optimised")
     .map((r) => ({

@@ -30,6 +30,8 @@ export async function startDaemonProcess(options: {
   nodeNearMs?: number;
   /** The daemon's own logs (JSON lines, info and above) go here; none are kept without it. */
   logFile?: string;
+  /** Runs the daemon (and so its forks) on these cores only (`taskset -c`), e.g. "1". */
+  cpus?: string;
 }) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const root = path.resolve(here, "../..");
@@ -41,10 +43,14 @@ export async function startDaemonProcess(options: {
   );
   if (built.status !== 0) throw new Error("could not build the daemon host (scripts/build.mjs)");
   const child = fork(host, [], {
+    // Pinned: `taskset -c <cpus> node <flags> host` (fork runs execPath with execArgv before the
+    // module; the IPC channel passes through the environment and an inherited descriptor).
+    ...(options.cpus ? { execPath: "taskset" } : {}),
     // VIGIL_BENCH_DAEMON_NODE_ARGS: extra Node flags for the daemon (e.g. a heap limit to try).
     // The daemon runs with the Node flags the systemd unit gives it (its heap limit), then any
     // in VIGIL_BENCH_DAEMON_NODE_ARGS (to try others; a later flag wins).
     execArgv: [
+      ...(options.cpus ? ["-c", options.cpus, process.execPath] : []),
       "--enable-source-maps",
       ...deployedNodeFlags(root),
       ...(process.env.VIGIL_BENCH_DAEMON_NODE_ARGS ?? "").split(" ").filter(Boolean),
