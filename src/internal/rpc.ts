@@ -1,4 +1,5 @@
 import { RpcError } from "./errors.ts";
+import { postJson } from "./http-post.ts";
 
 /**
  * A minimal JSON-RPC client over HTTP: one request per call, no batching stall, no caching.
@@ -22,13 +23,7 @@ export function createRpc(url: string, options: { timeoutMs?: number } = {}): Rp
   const timeoutMs = options.timeoutMs ?? 30_000;
   async function post(url: string, body: string, what: string): Promise<{ status: number; text: string }> {
     try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      return { status: res.status, text: await res.text() };
+      return await postJson(url, body, timeoutMs);
     } catch (error) {
       throw new RpcError(`${what}: no answer from ${url}`, {
         hint: "check the node is running and reachable",
@@ -75,26 +70,16 @@ export function createRpc(url: string, options: { timeoutMs?: number } = {}): Rp
     },
     async call<T>(method: string, params: readonly unknown[] = []): Promise<T> {
       const id = nextId++;
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        throw new RpcError(`${method}: no answer from ${url}`, {
-          hint: "check the node is running and reachable",
-          cause: error,
-        });
-      }
-      const text = await res.text();
+      const { status, text } = await post(
+        url,
+        JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+        method,
+      );
       let body: { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
       try {
         body = JSON.parse(text);
       } catch (error) {
-        throw new RpcError(`${method}: ${url} answered HTTP ${res.status} with non-JSON`, {
+        throw new RpcError(`${method}: ${url} answered HTTP ${status} with non-JSON`, {
           details: [text.slice(0, 200)],
           cause: error,
         });

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { getAddress, type Hex } from "viem";
 import { describeError } from "../internal/errors.ts";
+import { postJson } from "../internal/http-post.ts";
 import type { Logger } from "../internal/logger.ts";
 import { blockOverrides, CALL_TRACER, type CallShape, callOf } from "./simulate.ts";
 import type { StateOverlay } from "./types.ts";
@@ -255,13 +256,8 @@ export async function startStateCache(options: {
   let tookNext = 0;
   async function post(body: unknown): Promise<unknown> {
     const started = performance.now();
-    const res = await fetch(upstreamUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const answer = await res.json();
+    const { text } = await postJson(upstreamUrl, JSON.stringify(body), timeoutMs);
+    const answer: unknown = JSON.parse(text);
     took[tookNext] = performance.now() - started;
     tookNext = (tookNext + 1) % RTT_WINDOW;
     return answer;
