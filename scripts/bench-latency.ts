@@ -45,6 +45,7 @@ import { parseConfig } from "../src/internal/config.ts";
 import { freePort } from "../src/internal/ports.ts";
 import type { PriorityGateStats } from "../src/internal/priority-gate.ts";
 import { createRpc } from "../src/internal/rpc.ts";
+import type { DaemonUsage } from "./bench/daemon-host.ts";
 import { deployedNodeFlags, type Screened, startDaemonProcess } from "./bench/daemon-process.ts";
 import type { LoadgenInput } from "./bench/loadgen.ts";
 import { startNodeProbe } from "./bench/node-probe.ts";
@@ -448,6 +449,8 @@ type RunResult = {
     byProcess: CpuProfile;
   };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** The daemon's garbage collection pauses over the run (see daemon-host.ts). */
+  gc: DaemonUsage["gc"];
   /** Ordinary screenings held back while dangerous-ranked ones ran: holds, waits and their time. */
   urgency: PriorityGateStats;
   /** The fork pool at heads: how long forks are away resetting. */
@@ -851,6 +854,7 @@ async function run(
       byProcess: cpu,
     },
     eventLoopDelayMs: usage.eventLoopDelayMs,
+    gc: usage.gc,
     urgency: stats.urgency,
     forks: {
       resets: stats.forks.resets,
@@ -962,7 +966,7 @@ try {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ");
     log(
-      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%, % of a core while the load ran: ${cpuLine}; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; urgency ${JSON.stringify(r.urgency)}; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
+      `  attacks decided: ${JSON.stringify(r.attackDecisions)}\n  screened ${r.screened}/${r.sent} (${r.screenedPerSec}/s), dropped ${r.dropped} (evicted ${r.evicted}, never screened ${JSON.stringify(r.neverScreenedKinds)}, failed ${r.failed}); attack stages p50: dequeued ${r.attackStages.dequeued.p50}, fork ${r.attackStages.forkAcquired.p50}, traced ${r.attackStages.traced.p50} in simulateTx ${r.attackStages.simulationOnly.p50}, sim ${r.attackStages.simulated.p50}, scored ${r.attackStages.scored.p50}, proved ${r.attackStages.proved.p50}, recorded ${r.attackStages.recorded.p50}, sent ${r.attackStages.bundleSent.p50}, ack ${r.attackStages.bundleAck.p50}; cpu daemon ${r.cpu.daemonCorePct}% anvil ${r.cpu.anvilCorePct}%, % of a core while the load ran: ${cpuLine}; event loop delay p50 ${r.eventLoopDelayMs.p50} p99 ${r.eventLoopDelayMs.p99} max ${r.eventLoopDelayMs.max} ms; gc pauses minor ${JSON.stringify(r.gc.minor)} major ${JSON.stringify(r.gc.major)}; urgency ${JSON.stringify(r.urgency)}; all p50 ${r.all.p50} p99 ${r.all.p99} ms (simulateTx p50 ${r.simulationOnly.p50} p99 ${r.simulationOnly.p99}); attacks ${r.attack.prevented}/${r.attack.injected} prevented, seen->bundle p50 ${r.attack.p50} p99 ${r.attack.p99} ms; source ${JSON.stringify(r.source)}; daemon peak rss ${r.rssMaxMb} MB (heap ${r.heapUsedAtEndMb} MB at the end; peaks ${JSON.stringify(r.peakMemoryMb)})`,
     );
     if (r.nodeProbeMs)
       log(

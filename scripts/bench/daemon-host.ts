@@ -7,7 +7,7 @@
 // child -> parent: { type: "ready" } | { type: "screened", items } | { type: "timings", hash, timings }
 //                  | { type: "resolved", hash, outcome, timings } | { type: "stats", stats, usage }
 //                  | { type: "stopped" } | { type: "error", message }
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import type { Hex } from "viem";
 import { type Decided, type RunningGuardian, startGuardian } from "../../src/guardian.ts";
 import { parseConfig } from "../../src/internal/config.ts";
@@ -41,7 +41,12 @@ export type DaemonUsage = {
   /** The largest of each part of the process's memory seen (sampled every 250 ms), MB. */
   peakMemoryMb: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Garbage collection pauses since the guardian started: young-generation and full collections. */
+  gc: { minor: GcPauses; major: GcPauses };
 };
+
+/** Pauses of one kind of collection: how many, and their p50 / p99 / max and total (ms). */
+export type GcPauses = { count: number; p50: number; p99: number; max: number; totalMs: number };
 
 export type HostRequest =
   | {
@@ -61,12 +66,31 @@ let pending: Screened[] = [];
 const incidents = new Map<Hex, Hex>(); // incident id -> tx hash
 const timingsOf = new Map<Hex, Decided["timings"]>();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+/** Each collection's pause (ms) by kind, from the guardian's start. */
+const gcPauses = { minor: [] as number[], major: [] as number[] };
+let measuringGc = false;
+const gcObserver = new PerformanceObserver((list) => {
+  if (!measuringGc) return;
+  for (const e of list.getEntries()) {
+    const kind = ((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcPauses.minor.push(e.duration);
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcPauses.major.push(e.duration);
+  }
+});
+gcObserver.observe({ entryTypes: ["gc"] });
+function pauses(xs: number[]): GcPauses {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number) => Math.round((s[Math.max(0, Math.ceil(p * s.length) - 1)] ?? 0) * 100) / 100;
+  const total = s.reduce((a, b) => a + b, 0);
+  return { count: s.length, p50: at(0.5), p99: at(0.99), max: at(1), totalMs: Math.round(total) };
+}
 let cpu0 = process.cpuUsage();
 let stopping: Promise<void> | undefined;
 const stop = () => {
   stopping ??= (guardian?.stop() ?? Promise.resolve()).then(() => {
     clearInterval(flush);
     clearInterval(sampler);
+    gcObserver.disconnect();
   });
   return stopping;
 };
@@ -99,6 +123,7 @@ function usage(): DaemonUsage {
       p99: ms(loopDelay.percentile(99)),
       max: ms(loopDelay.max),
     },
+    gc: { minor: pauses(gcPauses.minor), major: pauses(gcPauses.major) },
   };
 }
 
@@ -155,6 +180,7 @@ async function start(request: Extract<HostRequest, { type: "start" }>) {
   cpu0 = process.cpuUsage();
   loopDelay.reset();
   loopDelay.enable();
+  measuringGc = true;
   send({ type: "ready" });
 }
 
