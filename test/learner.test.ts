@@ -1,4 +1,4 @@
-import { encodeFunctionData, type Hex, keccak256, parseUnits } from "viem";
+import { encodeFunctionData, type Hex, keccak256, pad, parseUnits } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VulnerableSpotPriceLendingMarket } from "../src/contracts/generated/artifacts.ts";
 import { devnetAccount } from "../src/devnet/accounts.ts";
@@ -7,7 +7,7 @@ import { createBaselineLearner } from "../src/features/learner.ts";
 import { silentLogger } from "../src/internal/logger.ts";
 import { createRpc } from "../src/internal/rpc.ts";
 import { minedTouching } from "../src/simulate/history.ts";
-import { normaliseFrame } from "../src/simulate/simulate.ts";
+import { normaliseFrame, TRANSFER_TOPIC } from "../src/simulate/simulate.ts";
 import type { CallFrame } from "../src/simulate/types.ts";
 import { signTx } from "./helpers.ts";
 
@@ -83,7 +83,21 @@ describe("baseline learner on a devnet", () => {
           { tracer: "callTracer", tracerConfig: { withLog: true } },
         ])) as never,
       );
+      // Only trees the learner can look up are kept: one without a log of the market's, or a
+      // transfer out of it, is not.
+      const bare: CallFrame = { ...root, to: trader.address, logs: [], calls: [] };
+      learner.remember(keccak256("0x01"), bare);
+      expect(learner.stats().remembered).toBe(0);
+      const transferOut = {
+        address: net.deployment.tokens.usd,
+        topics: [TRANSFER_TOPIC as Hex, pad(net.deployment.market.toLowerCase() as Hex), pad(trader.address)],
+        data: "0x" as Hex,
+        position: 0,
+      };
+      learner.remember(keccak256("0x02"), { ...bare, calls: [{ ...bare, logs: [transferOut] }] });
+      expect(learner.stats().remembered).toBe(1);
       learner.remember(hash, root);
+      expect(learner.stats().remembered).toBe(2);
       await net.devnet.publicClient.sendRawTransaction({ serializedTransaction: raw });
       const built = await net.buildBlock();
       learner.onHead(built.number);

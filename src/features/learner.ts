@@ -1,8 +1,9 @@
-import type { Address, Hex } from "viem";
+import { type Address, type Hex, pad } from "viem";
 import { describeError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
 import type { Rpc } from "../internal/rpc.ts";
 import { minedTouching, traceMined } from "../simulate/history.ts";
+import { TRANSFER_TOPIC } from "../simulate/simulate.ts";
 import type { CallFrame } from "../simulate/types.ts";
 import { type BaselineOptions, ProtocolBaseline } from "./baseline.ts";
 
@@ -15,7 +16,10 @@ import { type BaselineOptions, ProtocolBaseline } from "./baseline.ts";
  */
 export type BaselineLearner = {
   readonly baseline: ProtocolBaseline;
-  /** A simulated pending transaction's call tree, kept until it is mined (bounded). */
+  /**
+   * A simulated pending transaction's call tree, kept until it is mined (bounded), if it is one
+   * the learner would look up: a log of a protected contract's, or a token transfer out of one.
+   */
   remember(hash: Hex, root: CallFrame): void;
   /** A new head: learn from the blocks since the last pass (returns at once). */
   onHead(number: bigint): void;
@@ -31,6 +35,8 @@ export type BaselineLearner = {
     skipped: number;
     traceFailures: number;
     learnedTo: bigint;
+    /** Call trees kept for transactions not mined yet. */
+    remembered: number;
   };
   stop(): Promise<void>;
 };
@@ -71,6 +77,16 @@ export function createBaselineLearner(options: {
   let failures = 0;
   let warming = false;
   const perHead = options.tracesPerHead ?? TRACES_PER_HEAD;
+  const targets = new Set(protectedAddresses.map((a) => a.toLowerCase()));
+  const targetTopics = new Set(protectedAddresses.map((a) => pad(a.toLowerCase() as Hex, { size: 32 })));
+  /** Whether a tree holds a log `minedTouching` finds: a target's own, or a transfer out of one. */
+  const touches = (frame: CallFrame): boolean =>
+    frame.logs.some(
+      (l) =>
+        targets.has(l.address.toLowerCase()) ||
+        (l.topics[0]?.toLowerCase() === TRANSFER_TOPIC &&
+          targetTopics.has((l.topics[1] ?? "0x").toLowerCase() as Hex)),
+    ) || frame.calls.some(touches);
   let warnedTracing = false;
 
   async function learn(from: bigint, to: bigint, maxTraces: number) {
@@ -139,7 +155,10 @@ export function createBaselineLearner(options: {
   return {
     baseline,
     remember(hash, root) {
-      if (stopped) return;
+      // Only what `minedTouching` can find: the rest would sit here unused until pushed out
+      // (REMEMBERED trees: seven seconds of simulations at 140 a second), each kept alive past
+      // young-generation collections and promoted, for the full collections to clear.
+      if (stopped || !touches(root)) return;
       remembered.set(hash, root);
       if (remembered.size > REMEMBERED) remembered.delete(remembered.keys().next().value as Hex);
     },
@@ -174,7 +193,7 @@ export function createBaselineLearner(options: {
       await pump();
       if (stats.learnedTo < head) throw new Error(`baseline: could not learn up to block ${head}`);
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, remembered: remembered.size }),
     async stop() {
       stopped = true;
       remembered.clear();
