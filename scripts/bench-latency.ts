@@ -473,8 +473,6 @@ type RunResult = {
     misses: number;
     hitRate: number;
     prefetched: number;
-    /** Of those, asked for by a fork before their wave went out, and read alone. */
-    readAlone: number;
     hotKeys: number;
     /** Access lists read ahead for cold dangerous transactions, and those the node refused. */
     accessLists: number;
@@ -876,7 +874,6 @@ async function run(
                 (stats.stateCache.hits / Math.max(1, stats.stateCache.hits + stats.stateCache.misses)) * 1000,
               ) / 1000,
             prefetched: stats.stateCache.prefetched,
-            readAlone: stats.stateCache.readAlone,
             hotKeys: stats.stateCache.hotKeys,
             accessLists: stats.stateCache.accessLists,
             accessListFailures: stats.stateCache.accessListFailures,

@@ -6,7 +6,7 @@ import https from "node:https";
  * per process and scheme). The hot path's JSON-RPC goes through here rather than `fetch`: the
  * daemon sends hundreds of small requests a second to the node and its forks, and a CPU profile
  * at 200 tx/s showed `fetch`'s web streams, request cloning and abort signals costing more than
- * the requests themselves (see README, "Measuring it").
+ * the socket writes of the requests themselves.
  *
  * Rejects on a transport failure or after `timeoutMs` without a complete answer; any HTTP status
  * resolves (the caller decides what a non-JSON or error answer means). A request that fails on a

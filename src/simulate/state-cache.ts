@@ -49,8 +49,6 @@ export type StateCacheStats = {
   blockFetches: number;
   /** Values read ahead at new heads. */
   prefetched: number;
-  /** Of those, asked for by a fork before their wave went out, and read alone instead. */
-  readAlone: number;
   prefetchFailures: number;
   /** Access lists asked of the upstream node for cold transactions (`readAheadFor`), and failures. */
   accessLists: number;
@@ -179,23 +177,6 @@ export async function startStateCache(options: {
   /** Answers at the current head, by key (promises: shared while in flight). */
   let values = new Map<string, Promise<Answer>>();
   /**
-   * Keys of `values` whose read ahead waits for a later wave (see PREFETCH_WAVE), and how to read
-   * one alone: a fork that needs it now does not wait behind the waves before it.
-   */
-  let unsent = new Map<string, (known?: Promise<Answer>) => Promise<Answer>>();
-  /**
-   * The answer at the current head for `key`, if it is read or being read; one whose wave has not
-   * gone out is read now, alone, or taken from `known`.
-   */
-  function atHead(key: string, known?: Promise<Answer>): Promise<Answer> | undefined {
-    const readNow = unsent.get(key);
-    if (!readNow) return values.get(key);
-    unsent.delete(key);
-    const p = noteCode(key, readNow(known), head);
-    values.set(key, p);
-    return p;
-  }
-  /**
    * Answers at the head before (empty if it was not the previous head): forks serving a head
    * behind while the others reset read there, and an overlay leaves out code that did not change.
    */
@@ -237,7 +218,6 @@ export async function startStateCache(options: {
     passThrough: 0,
     blockFetches: 0,
     prefetched: 0,
-    readAlone: 0,
     prefetchFailures: 0,
     accessLists: 0,
     accessListFailures: 0,
@@ -341,20 +321,17 @@ export async function startStateCache(options: {
       }
       const chunk = items.slice(i, i + PREFETCH_BATCH);
       const ids = chunk.map(() => nextId++);
-      /** This batch's keys answered before it went out (`unsent`): the batch leaves them out. */
-      const alone = new Map<string, Promise<Answer>>();
-      const held = options.waves && i >= PREFETCH_WAVE * PREFETCH_BATCH && current === values;
-      const heldIn = unsent;
       const request = wave
-        .then(() => {
-          const rest = chunk.flatMap(([key, h], j) => {
-            if (held) heldIn.delete(key);
-            return alone.has(key)
-              ? []
-              : [{ jsonrpc: "2.0", id: ids[j], method: h.method, params: [...h.args, tag] }];
-          });
-          return rest.length === 0 ? [] : post(rest);
-        })
+        .then(() =>
+          post(
+            chunk.map(([, h], j) => ({
+              jsonrpc: "2.0",
+              id: ids[j],
+              method: h.method,
+              params: [...h.args, tag],
+            })),
+          ),
+        )
         .then((body) => {
           if (!Array.isArray(body)) throw new Error("the node does not answer JSON-RPC batches");
           return new Map((body as (Answer & { id: number })[]).map((b) => [b.id, toAnswer(b)]));
@@ -362,13 +339,6 @@ export async function startStateCache(options: {
       inWave.push(request);
       chunk.forEach(([key, h], j) => {
         const again = () => upstream(h.method, [...h.args, tag]);
-        if (held)
-          heldIn.set(key, (known) => {
-            if (!known) stats.readAlone++;
-            const p = known ?? again();
-            alone.set(key, p);
-            return p;
-          });
         // A failed read ahead is not an answer: the read goes upstream on its own instead.
         current.set(
           key,
@@ -377,9 +347,9 @@ export async function startStateCache(options: {
             request.then(
               (byId) => {
                 const a = byId.get(ids[j] as number);
-                return alone.get(key) ?? (a && a.error === undefined ? a : again());
+                return a && a.error === undefined ? a : again();
               },
-              () => alone.get(key) ?? again(),
+              () => again(),
             ),
             n,
           ),
@@ -444,7 +414,6 @@ export async function startStateCache(options: {
     previous = n === head + 1n ? values : new Map();
     head = n;
     values = new Map();
-    unsent = new Map();
     for (const [key, h] of hot) if (h.lastHead + HOT_HEADS < n) forget(key);
     for (const [address, at] of emptyCodeAt) if (at + NEW_CODE_HEADS < n) emptyCodeAt.delete(address);
     // A fork reset to this head reads its block first.
@@ -615,11 +584,9 @@ export async function startStateCache(options: {
       const k = stateKey(method, [...args, tag]);
       if (!k) return;
       touch(k.key, method, k.args, n);
-      const answer = known === undefined ? undefined : Promise.resolve<Answer>({ result: known });
-      if (current === values && unsent.has(k.key)) atHead(k.key, answer);
-      else if (!current.has(k.key)) {
-        if (!answer) items.push([k.key, { method, args: k.args }]);
-        else current.set(k.key, noteCode(k.key, answer, n));
+      if (!current.has(k.key)) {
+        if (known === undefined) items.push([k.key, { method, args: k.args }]);
+        else current.set(k.key, noteCode(k.key, Promise.resolve({ result: known }), n));
       }
       parts.push({ address: k.args[0] as string, field, key: k.key });
     };
@@ -667,7 +634,7 @@ export async function startStateCache(options: {
     const answers = await Promise.all(
       parts.map(
         (p) =>
-          (current === values ? atHead(p.key) : current.get(p.key)) ??
+          current.get(p.key) ??
           derived(current, p.key.slice(0, p.key.indexOf(":")), p.address) ??
           Promise.resolve<Answer>({ error: "not read" }),
       ),
@@ -736,12 +703,11 @@ export async function startStateCache(options: {
    */
   function derived(current: Map<string, Promise<Answer>>, method: string, address: string, n = head) {
     const ok = (a: Answer | undefined) => a !== undefined && a.error === undefined && a.result !== null;
-    /** A value of `current`; at the current head, one still waiting for its wave is read now. */
-    const lookup = (key: string) => (current === values ? atHead(key) : current.get(key));
     if (method === "eth_getAccountInfo") {
-      const keys = ["eth_getBalance", "eth_getTransactionCount", "eth_getCode"].map((m) => `${m}:${address}`);
-      if (keys.some((k) => !current.has(k))) return undefined;
-      const parts = keys.map(lookup);
+      const parts = ["eth_getBalance", "eth_getTransactionCount", "eth_getCode"].map((m) =>
+        current.get(`${m}:${address}`),
+      );
+      if (parts.some((p) => p === undefined)) return undefined;
       return Promise.all(parts).then(async ([balance, nonce, code]): Promise<Answer> => {
         if (ok(balance) && ok(nonce) && ok(code))
           return { result: { balance: balance?.result, nonce: nonce?.result, code: code?.result } };
@@ -749,8 +715,7 @@ export async function startStateCache(options: {
       });
     }
     const field = ACCOUNT_FIELDS[method];
-    const infoKey = `eth_getAccountInfo:${address}`;
-    const info = field && current.has(infoKey) ? lookup(infoKey) : undefined;
+    const info = field ? current.get(`eth_getAccountInfo:${address}`) : undefined;
     if (!field || !info) return undefined;
     return info.then(async (a): Promise<Answer> => {
       const value = ok(a) ? (a.result as Record<string, unknown>)[field] : undefined;
@@ -796,8 +761,7 @@ export async function startStateCache(options: {
     params: unknown[],
     kind: "misses" | "passThrough",
   ): Promise<Answer> {
-    const known =
-      (at === values ? atHead(k.key) : at.get(k.key)) ?? derived(at, method, k.args[0] as string, n);
+    const known = at.get(k.key) ?? derived(at, method, k.args[0] as string, n);
     if (known) {
       stats.hits++;
       return known;
