@@ -477,6 +477,71 @@ describe("fork state cache", () => {
     }
   });
 
+  it("overlays a cold call's state from its prestate at once, though the head's read ahead of the same keys is not answered", async () => {
+    // Far from the node, a head's read ahead takes a round trip a wave: a proxy holds each of
+    // its batches 400 ms. The prestate trace (one request) passes at once.
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", async () => {
+        const body = Buffer.concat(chunks);
+        const parsed: unknown = JSON.parse(body.toString());
+        // The read ahead's batches (50 values): not the few accounts read at the head before.
+        if (Array.isArray(parsed) && parsed.length >= 20) await new Promise((r) => setTimeout(r, 400));
+        const r = await fetch(upstream.rpcUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        res
+          .writeHead(r.status, { "content-type": "application/json" })
+          .end(Buffer.from(await r.arrayBuffer()));
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    const far = await startStateCache({
+      upstreamUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      logger: silentLogger(),
+    });
+    try {
+      let h = await head();
+      await far.advance(h);
+      // 300 of the store's slots read at this head, its slot 0 first: hot, so read ahead at the
+      // next in six batches.
+      for (let i = 0; i < 300; i += 50)
+        await fetch(far.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(
+            Array.from({ length: 50 }, (_, j) => ({
+              jsonrpc: "2.0",
+              id: j,
+              method: "eth_getStorageAt",
+              params: [STORE, word(i + j), `0x${h.toString(16)}`],
+            })),
+          ),
+        });
+      await store(8);
+      h = await head();
+      const advanced = far.advance(h);
+      const started = performance.now();
+      const overlay = await far.readAheadFor({
+        from: FROM,
+        to: STORE,
+        input: word(9),
+        value: 0n,
+        gas: 100_000n,
+      });
+      expect(performance.now() - started).toBeLessThan(300); // not held behind the 400 ms batch
+      expect(far.stats().prestates).toBe(1);
+      expect(overlay?.state[getAddress(STORE)]?.stateDiff?.[word(0) as `0x${string}`]).toBe(word(8));
+      await advanced;
+    } finally {
+      await far.stop();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  });
+
   it("passes other methods through and answers batches", async () => {
     const res = await fetch(cache.url, {
       method: "POST",

@@ -584,11 +584,14 @@ export async function startStateCache(options: {
       const k = stateKey(method, [...args, tag]);
       if (!k) return;
       touch(k.key, method, k.args, n);
+      // A value the prestate gave is the overlay's at once: the same key may be in a wave of the
+      // head's read ahead not answered yet (far from the node, 150 ms after a head for all of them).
+      const answer = known === undefined ? undefined : Promise.resolve<Answer>({ result: known });
       if (!current.has(k.key)) {
-        if (known === undefined) items.push([k.key, { method, args: k.args }]);
-        else current.set(k.key, noteCode(k.key, Promise.resolve({ result: known }), n));
+        if (!answer) items.push([k.key, { method, args: k.args }]);
+        else current.set(k.key, noteCode(k.key, answer, n));
       }
-      parts.push({ address: k.args[0] as string, field, key: k.key });
+      parts.push({ address: k.args[0] as string, field, key: k.key, ...(answer ? { answer } : {}) });
     };
     const slotKey = (slot: string) => `0x${BigInt(slot).toString(16).padStart(64, "0")}` as Hex;
     if (pre) {
@@ -620,7 +623,13 @@ export async function startStateCache(options: {
   }
 
   /** One value of an overlay: its account, its field (or slot) and its key in the answers. */
-  type OverlayPart = { address: string; field: "balance" | "nonce" | "code" | Hex; key: string };
+  type OverlayPart = {
+    address: string;
+    field: "balance" | "nonce" | "code" | Hex;
+    key: string;
+    /** Its value, when known already (from the prestate trace). */
+    answer?: Promise<Answer>;
+  };
 
   /**
    * The overlay at head `n` made of `parts`, from `current` (the answers at `n`); undefined if
@@ -634,6 +643,7 @@ export async function startStateCache(options: {
     const answers = await Promise.all(
       parts.map(
         (p) =>
+          p.answer ??
           current.get(p.key) ??
           derived(current, p.key.slice(0, p.key.indexOf(":")), p.address) ??
           Promise.resolve<Answer>({ error: "not read" }),
