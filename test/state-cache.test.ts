@@ -542,6 +542,61 @@ describe("fork state cache", () => {
     }
   });
 
+  it("sends a head's read ahead all at once when the node is far", async () => {
+    // 15 ms added to every request: a wave would cost a round trip; forks wait for the last.
+    let inFlight = 0;
+    let most = 0;
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", async () => {
+        const body = Buffer.concat(chunks);
+        const isBatch = Array.isArray(JSON.parse(body.toString()));
+        if (isBatch) most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 15));
+        const r = await fetch(upstream.rpcUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        const answer = Buffer.from(await r.arrayBuffer());
+        if (isBatch) inFlight--;
+        res.writeHead(r.status, { "content-type": "application/json" }).end(answer);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    const far = await startStateCache({
+      upstreamUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      logger: silentLogger(),
+    });
+    try {
+      let h = await head();
+      await far.advance(h);
+      for (let i = 0; i < 1000; i += 50)
+        await fetch(far.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(
+            Array.from({ length: 50 }, (_, j) => ({
+              jsonrpc: "2.0",
+              id: j,
+              method: "eth_getStorageAt",
+              params: [STORE, word(i + j), `0x${h.toString(16)}`],
+            })),
+          ),
+        });
+      await store(3);
+      h = await head();
+      most = 0;
+      await far.advance(h);
+      expect(far.nodeRttMs()).toBeGreaterThanOrEqual(15);
+      expect(most).toBeGreaterThan(4); // twenty batches of 50, not four at a time
+    } finally {
+      await far.stop();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  });
+
   it("passes other methods through and answers batches", async () => {
     const res = await fetch(cache.url, {
       method: "POST",

@@ -158,6 +158,12 @@ const PREFETCH_BATCH = 50;
 const PREFETCH_WAVE = 4;
 /** The next wave waits while a dangerous call is read on the node, up to this long per head. */
 const URGENT_HOLD_MS = 20;
+/**
+ * Waves only while the node's quickest recent round trip is at most this: far from the node a
+ * wave costs a round trip, and a fork needing a value of the last one waited ~5 of them (with
+ * 30 ms, a pause's proof 80-120 ms instead of 7); a remote node's CPU is not ours to spare.
+ */
+const WAVES_MAX_RTT_MS = 5;
 
 /** How many of the latest requests upstream `nodeRttMs` looks at. */
 const RTT_WINDOW = 64;
@@ -234,6 +240,7 @@ export async function startStateCache(options: {
   /** How long the last RTT_WINDOW requests upstream took (ms), oldest first overwritten. */
   const took: number[] = [];
   let tookNext = 0;
+  const quickestRtt = () => (took.length === 0 ? undefined : Math.min(...took));
   async function post(body: unknown): Promise<unknown> {
     const started = performance.now();
     const { text } = await postJson(upstreamUrl, JSON.stringify(body), timeoutMs);
@@ -290,7 +297,8 @@ export async function startStateCache(options: {
     const items = [...hot.entries()]
       .filter(([key]) => !current.has(key))
       .sort((a, b) => (a[1].lastHead > b[1].lastHead ? -1 : a[1].lastHead < b[1].lastHead ? 1 : 0));
-    return readAhead(n, current, items, { waves: true });
+    const rtt = quickestRtt();
+    return readAhead(n, current, items, { waves: rtt === undefined || rtt <= WAVES_MAX_RTT_MS });
   }
 
   /**
@@ -834,7 +842,7 @@ export async function startStateCache(options: {
     readAheadFor,
     callTreeFor,
     isHot,
-    nodeRttMs: () => (took.length === 0 ? undefined : Math.min(...took)),
+    nodeRttMs: quickestRtt,
     codeIsNew,
     keepWarm(addresses) {
       for (const address of addresses) {
