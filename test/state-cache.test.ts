@@ -387,61 +387,84 @@ describe("fork state cache", () => {
     }
   });
 
-  it("reads a head's hot state ahead a few batches at a time, and holds them while a dangerous call is read", async () => {
-    // A proxy to the node that counts the batches in flight and notes when each arrives; a trace
-    // takes it 300 ms (a dangerous call's tree, read while the state is read ahead).
-    let inFlight = 0;
-    let most = 0;
-    const batches: number[] = [];
-    const proxy = http.createServer((req, res) => {
+  /**
+   * A proxy to the upstream node: each request waits `delayMs` of its parsed body before it is
+   * forwarded; batches in flight are counted (`most`) and their arrival times noted.
+   */
+  async function delayingProxy(delayMs: (body: unknown) => number) {
+    const seen = { inFlight: 0, most: 0, batches: [] as number[] };
+    const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", async () => {
         const body = Buffer.concat(chunks);
-        const parsed = JSON.parse(body.toString()) as { method?: string } | unknown[];
+        const parsed: unknown = JSON.parse(body.toString());
         const isBatch = Array.isArray(parsed);
         if (isBatch) {
-          batches.push(performance.now());
-          most = Math.max(most, ++inFlight);
-        } else if (parsed.method === "debug_traceCall") await new Promise((r) => setTimeout(r, 300));
+          seen.batches.push(performance.now());
+          seen.most = Math.max(seen.most, ++seen.inFlight);
+        }
+        const ms = delayMs(parsed);
+        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
         const r = await fetch(upstream.rpcUrl, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body,
         });
         const answer = Buffer.from(await r.arrayBuffer());
-        if (isBatch) inFlight--;
+        if (isBatch) seen.inFlight--;
         res.writeHead(r.status, { "content-type": "application/json" }).end(answer);
       });
     });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      seen,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+  /**
+   * Reads the store's first `count` slots at block `h` through `c`, each on its own as a fork
+   * would: they join its hot set (and its round-trip figures are those of single reads).
+   */
+  async function readSlots(c: StateCache, h: bigint, count: number) {
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        fetch(c.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: i,
+            method: "eth_getStorageAt",
+            params: [STORE, word(i), `0x${h.toString(16)}`],
+          }),
+        }),
+      ),
+    );
+  }
+
+  it("reads a head's hot state ahead a few batches at a time, and holds them while a dangerous call is read", async () => {
+    // A trace takes the proxy 300 ms (a dangerous call's tree, read while the state is read ahead).
+    const proxy = await delayingProxy((body) =>
+      !Array.isArray(body) && (body as { method?: string }).method === "debug_traceCall" ? 300 : 0,
+    );
+    const { seen } = proxy;
+    // (Waves whatever the round trip through the proxy on a busy machine: the far case is below.)
     const waved = await startStateCache({
-      upstreamUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      upstreamUrl: proxy.url,
       logger: silentLogger(),
+      wavesUpToRttMs: 1_000,
     });
     try {
       let h = await head();
       await waved.advance(h);
       // 1,000 slots read at this head join the hot set: 20 batches of 50 at the next head.
-      const at = `0x${h.toString(16)}`;
-      await Promise.all(
-        Array.from({ length: 1000 }, (_, i) =>
-          fetch(waved.url, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({
-              jsonrpc: "2.0",
-              id: i,
-              method: "eth_getStorageAt",
-              params: [STORE, word(i), at],
-            }),
-          }),
-        ),
-      );
+      await readSlots(waved, h, 1000);
       await store(6);
       h = await head();
-      batches.length = 0;
-      most = 0;
+      seen.batches.length = 0;
+      seen.most = 0;
       const prefetched = waved.stats().prefetched;
       // The next head, and at once a dangerous call's tree read at it (held 300 ms by the proxy).
       const advanced = waved.advance(h);
@@ -451,10 +474,10 @@ describe("fork state cache", () => {
       );
       await advanced;
       expect(waved.stats().prefetched - prefetched).toBe(1000);
-      expect(batches).toHaveLength(20);
-      expect(most).toBeLessThanOrEqual(4); // four batches at a time, not twenty
+      expect(seen.batches).toHaveLength(20);
+      expect(seen.most).toBeLessThanOrEqual(4); // four batches at a time, not twenty
       // After the first wave, the next waited for the tree read, up to its 20 ms.
-      const gap = (batches[4] ?? 0) - (batches[3] ?? 0);
+      const gap = (seen.batches[4] ?? 0) - (seen.batches[3] ?? 0);
       expect(gap).toBeGreaterThanOrEqual(15);
       expect(await tree).toBeDefined();
       // Values read in waves are the node's at that head.
@@ -473,54 +496,22 @@ describe("fork state cache", () => {
       expect(BigInt(result)).toBe(6n);
     } finally {
       await waved.stop();
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
     }
   });
 
   it("overlays a cold call's state from its prestate at once, though the head's read ahead of the same keys is not answered", async () => {
     // Far from the node, a head's read ahead takes a round trip a wave: a proxy holds each of
-    // its batches 400 ms. The prestate trace (one request) passes at once.
-    const proxy = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", async () => {
-        const body = Buffer.concat(chunks);
-        const parsed: unknown = JSON.parse(body.toString());
-        // The read ahead's batches (50 values): not the few accounts read at the head before.
-        if (Array.isArray(parsed) && parsed.length >= 20) await new Promise((r) => setTimeout(r, 400));
-        const r = await fetch(upstream.rpcUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        });
-        res
-          .writeHead(r.status, { "content-type": "application/json" })
-          .end(Buffer.from(await r.arrayBuffer()));
-      });
-    });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
-    const far = await startStateCache({
-      upstreamUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-      logger: silentLogger(),
-    });
+    // its batches (50 values, not the few accounts read at the head before) 400 ms. The prestate
+    // trace (one request) passes at once.
+    const proxy = await delayingProxy((body) => (Array.isArray(body) && body.length >= 20 ? 400 : 0));
+    const far = await startStateCache({ upstreamUrl: proxy.url, logger: silentLogger() });
     try {
       let h = await head();
       await far.advance(h);
-      // 300 of the store's slots read at this head, its slot 0 first: hot, so read ahead at the
-      // next in six batches.
-      for (let i = 0; i < 300; i += 50)
-        await fetch(far.url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(
-            Array.from({ length: 50 }, (_, j) => ({
-              jsonrpc: "2.0",
-              id: j,
-              method: "eth_getStorageAt",
-              params: [STORE, word(i + j), `0x${h.toString(16)}`],
-            })),
-          ),
-        });
+      // 300 of the store's slots read at this head: hot, so read ahead at the next in six
+      // batches, each held 400 ms.
+      await readSlots(far, h, 300);
       await store(8);
       h = await head();
       const advanced = far.advance(h);
@@ -538,62 +529,27 @@ describe("fork state cache", () => {
       await advanced;
     } finally {
       await far.stop();
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
     }
   });
 
   it("sends a head's read ahead all at once when the node is far", async () => {
     // 15 ms added to every request: a wave would cost a round trip; forks wait for the last.
-    let inFlight = 0;
-    let most = 0;
-    const proxy = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", async () => {
-        const body = Buffer.concat(chunks);
-        const isBatch = Array.isArray(JSON.parse(body.toString()));
-        if (isBatch) most = Math.max(most, ++inFlight);
-        await new Promise((r) => setTimeout(r, 15));
-        const r = await fetch(upstream.rpcUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        });
-        const answer = Buffer.from(await r.arrayBuffer());
-        if (isBatch) inFlight--;
-        res.writeHead(r.status, { "content-type": "application/json" }).end(answer);
-      });
-    });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", () => r()));
-    const far = await startStateCache({
-      upstreamUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-      logger: silentLogger(),
-    });
+    const proxy = await delayingProxy(() => 15);
+    const far = await startStateCache({ upstreamUrl: proxy.url, logger: silentLogger() });
     try {
       let h = await head();
       await far.advance(h);
-      for (let i = 0; i < 1000; i += 50)
-        await fetch(far.url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(
-            Array.from({ length: 50 }, (_, j) => ({
-              jsonrpc: "2.0",
-              id: j,
-              method: "eth_getStorageAt",
-              params: [STORE, word(i + j), `0x${h.toString(16)}`],
-            })),
-          ),
-        });
+      await readSlots(far, h, 1000);
       await store(3);
       h = await head();
-      most = 0;
+      proxy.seen.most = 0;
       await far.advance(h);
       expect(far.nodeRttMs()).toBeGreaterThanOrEqual(15);
-      expect(most).toBeGreaterThan(4); // twenty batches of 50, not four at a time
+      expect(proxy.seen.most).toBeGreaterThan(4); // twenty batches of 50, not four at a time
     } finally {
       await far.stop();
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
     }
   });
 

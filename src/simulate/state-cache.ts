@@ -176,10 +176,13 @@ export async function startStateCache(options: {
   /** Most keys read ahead at each head. */
   maxHot?: number;
   timeoutMs?: number;
+  /** The node's quickest recent round trip up to which the read ahead goes in waves (WAVES_MAX_RTT_MS). */
+  wavesUpToRttMs?: number;
 }): Promise<StateCache> {
   const { upstreamUrl, logger } = options;
   const maxHot = options.maxHot ?? 5_000;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const wavesUpToRttMs = options.wavesUpToRttMs ?? WAVES_MAX_RTT_MS;
   /** Answers at the current head, by key (promises: shared while in flight). */
   let values = new Map<string, Promise<Answer>>();
   /**
@@ -298,7 +301,7 @@ export async function startStateCache(options: {
       .filter(([key]) => !current.has(key))
       .sort((a, b) => (a[1].lastHead > b[1].lastHead ? -1 : a[1].lastHead < b[1].lastHead ? 1 : 0));
     const rtt = quickestRtt();
-    return readAhead(n, current, items, { waves: rtt === undefined || rtt <= WAVES_MAX_RTT_MS });
+    return readAhead(n, current, items, { waves: rtt === undefined || rtt <= wavesUpToRttMs });
   }
 
   /**
