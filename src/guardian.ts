@@ -37,7 +37,7 @@ import {
   simulateAfterPending,
   simulateTx,
 } from "./simulate/simulate.ts";
-import { type StateCacheStats, startStateCache } from "./simulate/state-cache.ts";
+import { NEAR_NODE_RTT_MS, type StateCacheStats, startStateCache } from "./simulate/state-cache.ts";
 import type { BlockContext, CallFrame, Simulation, StateOverlay } from "./simulate/types.ts";
 import { createPrefilter } from "./source/prefilter.ts";
 import { rebuildRawTransaction } from "./source/raw.ts";
@@ -91,11 +91,6 @@ type ReadAhead = {
   /** The references recent simulations needed, read at the same head in the same block, alongside. */
   references?: ReadReferences;
 };
-/**
- * A node whose round trip (`StateCache.nodeRttMs`) is at most this is near enough to screen a
- * dangerous call on (see `handle`); farther, a fork does it.
- */
-const NODE_NEAR_MS = 5;
 /** The baseline learner's traces of mined transactions start at least this long after a head. */
 const LEARN_AFTER_HEAD_MS = 300;
 
@@ -119,7 +114,10 @@ export type GuardianOptions = {
     naive?: boolean;
     /** Awaited before each fork reset (tests hold resets open to see forks serve a head behind). */
     beforeForkReset?: () => Promise<void>;
-    /** The node round trip up to which a dangerous call is screened on the node (NODE_NEAR_MS; 0: never). */
+    /**
+     * The node round trip up to which it is near: a dangerous call is screened on it, and the state
+     * cache reads ahead in waves (NEAR_NODE_RTT_MS; 0: never).
+     */
     nodeNearMs?: number;
   };
 };
@@ -258,10 +256,11 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       fn: () => Promise.race([alerter.flush(), new Promise<void>((r) => setTimeout(r, 3000).unref())]),
     });
 
+    const nodeNearMs = options.tuning?.nodeNearMs ?? NEAR_NODE_RTT_MS;
     // Forks read upstream state through a cache that survives heads (the naive baseline has none).
     const stateCache = options.tuning?.naive
       ? undefined
-      : await startStateCache({ upstreamUrl: config.chain.rpcUrl, logger });
+      : await startStateCache({ upstreamUrl: config.chain.rpcUrl, logger, nearRttMs: nodeNearMs });
     if (stateCache) {
       cleanups.push({ name: "state cache", fn: () => stateCache.stop() });
       await stateCache.advance(BigInt(await upstream.call<Hex>("eth_blockNumber")));
@@ -334,7 +333,6 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
     await responder.ready();
 
     const naive = options.tuning?.naive === true;
-    const nodeNearMs = options.tuning?.nodeNearMs ?? NODE_NEAR_MS;
     const prefilter = createPrefilter({ protectedAddresses });
     /** The prefilter's rank of each queued transaction (ranking counts, so it is done once). */
     const ranks = new WeakMap<PendingTx, number>();
@@ -507,7 +505,7 @@ export async function startGuardian(options: GuardianOptions): Promise<RunningGu
       // (an attack's fresh contract), or to one deployed lately (`codeIsNew`): nothing a fork
       // holds covers it, and a fork still a head behind may not even have its code. What it needs
       // is read at the newest head first (`readAhead`):
-      // - Near the node (its quickest recent round trip at most NODE_NEAR_MS), its call tree as
+      // - Near the node (its quickest recent round trip at most NEAR_NODE_RTT_MS), its call tree as
       //   the node traces it, and it is screened on the node itself at that head: references and
       //   proof read the node's own state. A fork fresh from its reset would fetch each account
       //   they use one request after the other (6-12 ms idle for the benchmark's attack).

@@ -454,7 +454,7 @@ describe("fork state cache", () => {
     const waved = await startStateCache({
       upstreamUrl: proxy.url,
       logger: silentLogger(),
-      wavesUpToRttMs: 1_000,
+      nearRttMs: 1_000,
     });
     try {
       let h = await head();

@@ -3,7 +3,7 @@ import { describeError } from "../internal/errors.ts";
 import type { Logger } from "../internal/logger.ts";
 import type { Rpc } from "../internal/rpc.ts";
 import { minedTouching, traceMined } from "../simulate/history.ts";
-import { TRANSFER_TOPIC } from "../simulate/simulate.ts";
+import { logsInOrder, TRANSFER_TOPIC } from "../simulate/simulate.ts";
 import type { CallFrame } from "../simulate/types.ts";
 import { type BaselineOptions, ProtocolBaseline } from "./baseline.ts";
 
@@ -80,13 +80,13 @@ export function createBaselineLearner(options: {
   const targets = new Set(protectedAddresses.map((a) => a.toLowerCase()));
   const targetTopics = new Set(protectedAddresses.map((a) => pad(a.toLowerCase() as Hex, { size: 32 })));
   /** Whether a tree holds a log `minedTouching` finds: a target's own, or a transfer out of one. */
-  const touches = (frame: CallFrame): boolean =>
-    frame.logs.some(
-      (l) =>
-        targets.has(l.address.toLowerCase()) ||
-        (l.topics[0]?.toLowerCase() === TRANSFER_TOPIC &&
-          targetTopics.has((l.topics[1] ?? "0x").toLowerCase() as Hex)),
-    ) || frame.calls.some(touches);
+  const touches = (root: CallFrame): boolean =>
+    logsInOrder(root).some(
+      ({ log }) =>
+        targets.has(log.address.toLowerCase()) ||
+        (log.topics[0]?.toLowerCase() === TRANSFER_TOPIC &&
+          targetTopics.has((log.topics[1] ?? "0x").toLowerCase() as Hex)),
+    );
   let warnedTracing = false;
 
   async function learn(from: bigint, to: bigint, maxTraces: number) {

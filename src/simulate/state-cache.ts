@@ -159,11 +159,13 @@ const PREFETCH_WAVE = 4;
 /** The next wave waits while a dangerous call is read on the node, up to this long per head. */
 const URGENT_HOLD_MS = 20;
 /**
- * Waves only while the node's quickest recent round trip is at most this: far from the node a
- * wave costs a round trip, and a fork needing a value of the last one waited ~5 of them (with
- * 30 ms, a pause's proof 80-120 ms instead of 7); a remote node's CPU is not ours to spare.
+ * A node whose quickest recent round trip (`nodeRttMs`) is at most this is near: its CPU is as
+ * good as ours (the guardian screens dangerous calls on it), and a head's read ahead goes out in
+ * waves to leave it free. Far from it, a wave costs a round trip, and a fork needing a value of
+ * the last one waited ~5 of them (with 30 ms, a pause's proof 80-120 ms instead of 7): there the
+ * read ahead goes out at once.
  */
-const WAVES_MAX_RTT_MS = 5;
+export const NEAR_NODE_RTT_MS = 5;
 
 /** How many of the latest requests upstream `nodeRttMs` looks at. */
 const RTT_WINDOW = 64;
@@ -176,13 +178,13 @@ export async function startStateCache(options: {
   /** Most keys read ahead at each head. */
   maxHot?: number;
   timeoutMs?: number;
-  /** The node's quickest recent round trip up to which the read ahead goes in waves (WAVES_MAX_RTT_MS). */
-  wavesUpToRttMs?: number;
+  /** The node's quickest recent round trip up to which it counts as near (NEAR_NODE_RTT_MS). */
+  nearRttMs?: number;
 }): Promise<StateCache> {
   const { upstreamUrl, logger } = options;
   const maxHot = options.maxHot ?? 5_000;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const wavesUpToRttMs = options.wavesUpToRttMs ?? WAVES_MAX_RTT_MS;
+  const nearRttMs = options.nearRttMs ?? NEAR_NODE_RTT_MS;
   /** Answers at the current head, by key (promises: shared while in flight). */
   let values = new Map<string, Promise<Answer>>();
   /**
@@ -301,7 +303,7 @@ export async function startStateCache(options: {
       .filter(([key]) => !current.has(key))
       .sort((a, b) => (a[1].lastHead > b[1].lastHead ? -1 : a[1].lastHead < b[1].lastHead ? 1 : 0));
     const rtt = quickestRtt();
-    return readAhead(n, current, items, { waves: rtt === undefined || rtt <= wavesUpToRttMs });
+    return readAhead(n, current, items, { waves: rtt === undefined || rtt <= nearRttMs });
   }
 
   /**
